@@ -1,0 +1,22 @@
+"""The one place that converts and formats money. Storage is integer cents."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def to_cents(amount: float | int | str | Decimal) -> int:
+    """Dollars (as written in JSON, e.g. 536.65) to integer cents, rounding half up."""
+    return int((Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def to_dollars(cents: int) -> float:
+    """Integer cents to a float of dollars with at most two decimals, as the τ² format has it."""
+    return round(cents / 100, 2)
+
+
+def format_money(cents: int) -> str:
+    """Cents for people to read: 53665 -> '$536.65', -1234 -> '-$12.34'."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}${whole:,}.{part:02d}"

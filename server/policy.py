@@ -1,0 +1,222 @@
+"""The shop's business rules, as plain functions over records.
+
+Tools call these before they write anything; a rule that fails raises
+`PolicyRefusal` (or `NotFound`) with what is wrong and what to do instead, so
+an agent cannot talk the server into an action the policy forbids. The rules
+agree with the τ²-bench retail tools, with two deliberate exceptions marked
+"Unlike τ²" below, where that benchmark's code moves money or prices wrongly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .errors import NotFound, PolicyRefusal
+from .models import CreditCard, GiftCard, ItemDetails, Order, OrderItem, Paypal, TicketStatus
+from .money import format_money, to_cents
+
+CANCEL_REASONS = ("no longer needed", "ordered by mistake")
+
+_WHAT_NEXT_BY_STATUS = {
+    "processed": "It has already been processed for shipping, so it can no longer be cancelled or changed. "
+    "Once it is delivered, its items can be returned or exchanged; or transfer the customer to a human agent.",
+    "delivered": "It has been delivered: use return_delivered_order_items or exchange_delivered_order_items instead.",
+    "cancelled": "It is already cancelled; nothing more can be done to it.",
+    "pending (item modified)": "Its items were already modified once, which is final: it can no longer be "
+    "cancelled or have its items or payment changed.",
+    "return requested": "A return is already under way for it; nothing more can be changed.",
+    "exchange requested": "An exchange is already under way for it; nothing more can be changed.",
+}
+
+
+def _refuse_status(order: Order, action: str, allowed: str) -> PolicyRefusal:
+    hint = _WHAT_NEXT_BY_STATUS.get(order.status, "Tell the customer this action is not possible.")
+    return PolicyRefusal(f"Order {order.order_id} is '{order.status}', and only {allowed} orders can be {action}.", hint)
+
+
+# --- cancel ---------------------------------------------------------------------------------
+
+
+def ensure_cancellable(order: Order, reason: str) -> None:
+    if order.status != "pending":
+        raise _refuse_status(order, "cancelled", "'pending'")
+    if reason not in CANCEL_REASONS:
+        raise PolicyRefusal(
+            f"'{reason}' is not an accepted cancellation reason.",
+            "Ask the customer which applies: 'no longer needed' or 'ordered by mistake', and pass it exactly.",
+        )
+
+
+def cancellation_refunds(order: Order) -> list[tuple[str, int]]:
+    """(payment method id, cents) to refund: what each method still holds for this order.
+
+    Unlike τ², which refunds every history entry (so an order whose payment
+    method was changed, then cancelled, pays the first method back twice), we
+    refund each method's net payment, in the order the methods were first used.
+    For an order with a single payment both give the same result.
+    """
+    held: dict[str, int] = {}
+    for entry in order.payment_history:
+        sign = 1 if entry.transaction_type == "payment" else -1
+        held[entry.payment_method_id] = held.get(entry.payment_method_id, 0) + sign * to_cents(entry.amount)
+    return [(method_id, cents) for method_id, cents in held.items() if cents > 0]
+
+
+# --- modify a pending order -------------------------------------------------------------------
+
+
+def ensure_address_modifiable(order: Order) -> None:
+    # As in τ², an order whose items were modified may still get a new shipping address.
+    if "pending" not in order.status:
+        raise _refuse_status(order, "modified", "pending")
+
+
+def payment_change(order: Order, new_method: CreditCard | Paypal | GiftCard) -> tuple[str, int]:
+    """Check a change of payment method; return (old method id, amount in cents) to move."""
+    if "pending" not in order.status:
+        raise _refuse_status(order, "modified", "pending")
+    history = order.payment_history
+    if len(history) != 1 or history[0].transaction_type != "payment":
+        raise PolicyRefusal(
+            f"Order {order.order_id} no longer has exactly one payment, so its payment method cannot be changed "
+            "(it can be changed once, and not after its items were modified).",
+            "Tell the customer the payment method of this order cannot be changed again.",
+        )
+    old_method_id = history[0].payment_method_id
+    if new_method.id == old_method_id:
+        raise PolicyRefusal(
+            f"Order {order.order_id} is already paid with {old_method_id}.",
+            "Ask the customer for a different payment method from their profile.",
+        )
+    amount = to_cents(history[0].amount)
+    ensure_gift_card_covers(new_method, amount)
+    return old_method_id, amount
+
+
+def ensure_gift_card_covers(method: CreditCard | Paypal | GiftCard, cents: int) -> None:
+    if isinstance(method, GiftCard) and to_cents(method.balance) < cents:
+        raise PolicyRefusal(
+            f"Gift card {method.id} has {format_money(to_cents(method.balance))}, "
+            f"less than the {format_money(cents)} needed.",
+            "Ask the customer for another payment method (get_user_details lists them).",
+        )
+
+
+# --- swapping items (modify pending, exchange delivered) --------------------------------------
+
+
+@dataclass(frozen=True)
+class Swap:
+    position: int  # index in order.items
+    new_item: ItemDetails
+
+
+def ensure_items_in_order(order: Order, item_ids: Sequence[str]) -> None:
+    """Every id must be in the order at least as many times as it is listed."""
+    in_order = Counter(item.item_id for item in order.items)
+    for item_id, wanted in Counter(item_ids).items():
+        if wanted > in_order[item_id]:
+            raise NotFound(
+                f"Order {order.order_id} holds {in_order[item_id]} of item {item_id}, not {wanted}.",
+                "Check the item ids with get_order_details; list an item id once per unit.",
+            )
+
+
+def plan_swaps(
+    order: Order,
+    item_ids: Sequence[str],
+    new_item_ids: Sequence[str],
+    catalogue: Mapping[str, ItemDetails],
+    *,
+    allow_same_item: bool,
+) -> tuple[list[Swap], int]:
+    """Pair each listed item with its replacement; return the swaps and the price difference in cents.
+
+    `catalogue` maps the new item ids that exist to their details. A new item must
+    be another available variant of the same product as the item it replaces.
+    """
+    ensure_items_in_order(order, item_ids)
+    if len(item_ids) != len(new_item_ids):
+        raise PolicyRefusal(
+            f"{len(item_ids)} item ids but {len(new_item_ids)} new item ids were given.",
+            "Pass one new item id for each item id, in the same positions.",
+        )
+    taken: set[int] = set()
+    swaps: list[Swap] = []
+    difference = 0
+    for item_id, new_item_id in zip(item_ids, new_item_ids, strict=True):
+        if item_id == new_item_id and not allow_same_item:
+            raise PolicyRefusal(
+                f"Item {item_id} would be replaced by itself.",
+                "Pick a different variant of the same product (get_product_details lists them).",
+            )
+        position = next(i for i, item in enumerate(order.items) if item.item_id == item_id and i not in taken)
+        taken.add(position)
+        old: OrderItem = order.items[position]
+        new = catalogue.get(new_item_id)
+        if new is None or new.product_id != old.product_id:
+            raise NotFound(
+                f"Item {new_item_id} is not a variant of {old.name} (product {old.product_id}).",
+                f"Only another variant of the same product can replace it: call get_product_details "
+                f"with product_id {old.product_id} and pick an available item id.",
+            )
+        if not new.available:
+            raise PolicyRefusal(
+                f"Item {new_item_id} ({old.name}) is not available.",
+                f"Offer the customer an available variant: call get_product_details with product_id {old.product_id}.",
+            )
+        swaps.append(Swap(position, new))
+        difference += to_cents(new.price) - to_cents(old.price)
+    return swaps, difference
+
+
+def ensure_items_modifiable(order: Order) -> None:
+    if order.status != "pending":
+        raise _refuse_status(order, "modified", "'pending'")
+
+
+# --- return and exchange a delivered order ----------------------------------------------------
+
+
+def ensure_delivered(order: Order, action: str) -> None:
+    if order.status != "delivered":
+        raise _refuse_status(order, action, "'delivered'")
+
+
+def ensure_refund_destination(order: Order, method: CreditCard | Paypal | GiftCard) -> None:
+    """A return's refund goes back to the original payment method or to a gift card."""
+    original = order.payment_history[0].payment_method_id if order.payment_history else None
+    if not isinstance(method, GiftCard) and method.id != original:
+        raise PolicyRefusal(
+            f"A refund can only go to the original payment method ({original}) or to a gift card, not {method.id}.",
+            "Ask the customer to choose the original payment method or one of their gift cards.",
+        )
+
+
+# --- support tickets ------------------------------------------------------------------------
+
+_TICKET_TRANSITIONS: dict[TicketStatus, set[TicketStatus]] = {
+    "open": {"waiting_on_customer", "escalated", "resolved", "closed"},
+    "waiting_on_customer": {"open", "escalated", "resolved", "closed"},
+    "escalated": {"open", "waiting_on_customer", "resolved", "closed"},
+    "resolved": {"open", "closed"},
+    "closed": set(),
+}
+
+
+def ensure_ticket_transition(ticket_id: str, current: TicketStatus, new: TicketStatus) -> None:
+    if new == current:
+        return
+    if new not in _TICKET_TRANSITIONS[current]:
+        allowed = sorted(_TICKET_TRANSITIONS[current])
+        raise PolicyRefusal(
+            f"Ticket {ticket_id} is '{current}' and cannot move to '{new}'.",
+            f"Allowed next statuses: {', '.join(allowed)}." if allowed else "A closed ticket is final: create a new one.",
+        )
+
+
+def ensure_ticket_open_for_messages(ticket_id: str, status: TicketStatus) -> None:
+    if status == "closed":
+        raise PolicyRefusal(f"Ticket {ticket_id} is closed.", "Create a new ticket for a new request.")

@@ -1,0 +1,155 @@
+"""Customers and their payment methods."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from ..models import Address, CreditCard, CustomerName, CustomerSummary, GiftCard, Paypal, User
+from ..money import to_dollars
+
+PaymentMethodModel = CreditCard | Paypal | GiftCard
+
+_ADDRESS = "address1, address2, city, state, country, zip"
+
+
+def address_from_row(row: aiosqlite.Row) -> Address:
+    return Address(
+        address1=row["address1"], address2=row["address2"], city=row["city"],
+        state=row["state"], country=row["country"], zip=row["zip"],
+    )
+
+
+def payment_method_from_row(row: aiosqlite.Row) -> PaymentMethodModel:
+    source = row["source"]
+    if source == "credit_card":
+        return CreditCard(id=row["method_id"], brand=row["brand"], last_four=row["last_four"])
+    if source == "gift_card":
+        return GiftCard(id=row["method_id"], balance=to_dollars(row["balance_cents"]))
+    return Paypal(id=row["method_id"])
+
+
+async def internal_id(conn: aiosqlite.Connection, user_id: str) -> int | None:
+    async with conn.execute("SELECT id FROM customers WHERE user_id = ?", (user_id,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else int(row[0])
+
+
+async def get(conn: aiosqlite.Connection, user_id: str) -> User | None:
+    async with conn.execute(f"SELECT id, user_id, first_name, last_name, email, phone, {_ADDRESS} "
+                            "FROM customers WHERE user_id = ?", (user_id,)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    async with conn.execute(
+        "SELECT method_id, source, brand, last_four, balance_cents FROM payment_methods "
+        "WHERE customer_id = ? ORDER BY id", (row["id"],)
+    ) as cur:
+        methods = [payment_method_from_row(r) for r in await cur.fetchall()]
+    async with conn.execute("SELECT order_id FROM orders WHERE customer_id = ? ORDER BY id", (row["id"],)) as cur:
+        order_ids = [r[0] for r in await cur.fetchall()]
+    return User(
+        user_id=row["user_id"],
+        name=CustomerName(first_name=row["first_name"], last_name=row["last_name"]),
+        address=address_from_row(row),
+        email=row["email"],
+        phone=row["phone"],
+        payment_methods={m.id: m for m in methods},
+        orders=order_ids,
+    )
+
+
+async def find_user_id_by_email(conn: aiosqlite.Connection, email: str) -> str | None:
+    # `email` is COLLATE NOCASE, so this is a case-insensitive match that uses the index.
+    async with conn.execute("SELECT user_id FROM customers WHERE email = ? ORDER BY id LIMIT 1", (email,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else str(row[0])
+
+
+async def find_user_id_by_name_zip(conn: aiosqlite.Connection, first: str, last: str, zip_code: str) -> str | None:
+    async with conn.execute(
+        "SELECT user_id FROM customers WHERE last_name = ? AND first_name = ? AND zip = ? ORDER BY id LIMIT 1",
+        (last, first, zip_code),
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else str(row[0])
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+async def search(
+    conn: aiosqlite.Connection,
+    *,
+    name: str | None,
+    email: str | None,
+    phone: str | None,
+    zip_code: str | None,
+    after_id: int,
+    limit: int,
+) -> tuple[list[CustomerSummary], int | None]:
+    """Customers matching every given filter, by internal id; returns the page and the last id if more follow."""
+    clauses = ["c.id > ?"]
+    params: list[object] = [after_id]
+    if name:
+        # Each word of `name` must start the first or the last name.
+        for word in name.split():
+            clauses.append("(c.first_name LIKE ? ESCAPE '\\' OR c.last_name LIKE ? ESCAPE '\\')")
+            params += [_like_prefix(word), _like_prefix(word)]
+    if email:
+        clauses.append("c.email LIKE ? ESCAPE '\\'")
+        params.append(_like_prefix(email))
+    if phone:
+        clauses.append("c.phone LIKE ? ESCAPE '\\'")
+        params.append(_like_prefix(phone))
+    if zip_code:
+        clauses.append("c.zip = ?")
+        params.append(zip_code)
+    sql = (
+        "SELECT c.id, c.user_id, c.first_name, c.last_name, c.email, c.phone, c.city, c.state, c.zip, "
+        "(SELECT count(*) FROM orders o WHERE o.customer_id = c.id) AS order_count "
+        f"FROM customers c WHERE {' AND '.join(clauses)} ORDER BY c.id LIMIT ?"
+    )
+    params.append(limit + 1)
+    async with conn.execute(sql, params) as cur:
+        rows = list(await cur.fetchall())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    page = [
+        CustomerSummary(
+            user_id=r["user_id"], name=f"{r['first_name']} {r['last_name']}", email=r["email"], phone=r["phone"],
+            city=r["city"], state=r["state"], zip=r["zip"], order_count=r["order_count"],
+        )
+        for r in rows
+    ]
+    return page, (int(rows[-1]["id"]) if more else None)
+
+
+async def update_address(conn: aiosqlite.Connection, user_id: str, address: Address) -> None:
+    await conn.execute(
+        "UPDATE customers SET address1 = ?, address2 = ?, city = ?, state = ?, country = ?, zip = ? "
+        "WHERE user_id = ?",
+        (address.address1, address.address2, address.city, address.state, address.country, address.zip, user_id),
+    )
+
+
+async def payment_method_of(conn: aiosqlite.Connection, user_id: str, method_id: str) -> PaymentMethodModel | None:
+    """The payment method `method_id` if it belongs to the customer `user_id`."""
+    async with conn.execute(
+        "SELECT p.method_id, p.source, p.brand, p.last_four, p.balance_cents FROM payment_methods p "
+        "JOIN customers c ON c.id = p.customer_id WHERE p.method_id = ? AND c.user_id = ?",
+        (method_id, user_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else payment_method_from_row(row)
+
+
+async def adjust_gift_card_balances(conn: aiosqlite.Connection, changes: Sequence[tuple[str, int]]) -> None:
+    """Add each (gift card id, cents) to that card's balance; other methods are left alone."""
+    await conn.executemany(
+        "UPDATE payment_methods SET balance_cents = balance_cents + ? WHERE method_id = ? AND source = 'gift_card'",
+        [(cents, method_id) for method_id, cents in changes],
+    )

@@ -1,0 +1,213 @@
+"""Orders: their items, shipments (fulfillments) and payment history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import aiosqlite
+
+from ..errors import Conflict
+from ..models import Address, Fulfillment, Order, OrderItem, OrderStatus, OrderSummary, PaymentEntry
+from ..money import to_cents, to_dollars
+from ..db import utc_now
+from .customers import address_from_row
+
+_ORDER_COLUMNS = (
+    "o.id, o.order_id, c.user_id, o.status, o.address1, o.address2, o.city, o.state, o.country, o.zip, "
+    "o.placed_at, o.cancel_reason, o.exchange_items, o.exchange_new_items, o.exchange_payment_method_id, "
+    "o.exchange_price_difference_cents, o.return_items, o.return_payment_method_id"
+)
+
+
+def _json_list(text: str | None) -> list[str] | None:
+    return None if text is None else list(json.loads(text))
+
+
+async def get(conn: aiosqlite.Connection, order_id: str) -> Order | None:
+    async with conn.execute(
+        f"SELECT {_ORDER_COLUMNS} FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.order_id = ?",
+        (order_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    key = row["id"]
+    async with conn.execute(
+        "SELECT name, product_id, item_id, price_cents, options FROM order_items WHERE order_id = ? ORDER BY position",
+        (key,),
+    ) as cur:
+        items = [
+            OrderItem(name=r[0], product_id=r[1], item_id=r[2], price=to_dollars(r[3]), options=json.loads(r[4]))
+            for r in await cur.fetchall()
+        ]
+    async with conn.execute(
+        "SELECT tracking_ids, item_ids FROM fulfillments WHERE order_id = ? ORDER BY position", (key,)
+    ) as cur:
+        fulfillments = [Fulfillment(tracking_id=json.loads(r[0]), item_ids=json.loads(r[1])) for r in await cur.fetchall()]
+    async with conn.execute(
+        "SELECT transaction_type, amount_cents, payment_method_id FROM payments WHERE order_id = ? ORDER BY position",
+        (key,),
+    ) as cur:
+        payments = [
+            PaymentEntry(transaction_type=r[0], amount=to_dollars(r[1]), payment_method_id=r[2])
+            for r in await cur.fetchall()
+        ]
+    difference = row["exchange_price_difference_cents"]
+    return Order(
+        order_id=row["order_id"],
+        user_id=row["user_id"],
+        address=address_from_row(row),
+        items=items,
+        status=row["status"],
+        fulfillments=fulfillments,
+        payment_history=payments,
+        placed_at=row["placed_at"],
+        cancel_reason=row["cancel_reason"],
+        exchange_items=_json_list(row["exchange_items"]),
+        exchange_new_items=_json_list(row["exchange_new_items"]),
+        exchange_payment_method_id=row["exchange_payment_method_id"],
+        exchange_price_difference=None if difference is None else to_dollars(difference),
+        return_items=_json_list(row["return_items"]),
+        return_payment_method_id=row["return_payment_method_id"],
+    )
+
+
+async def _update(conn: aiosqlite.Connection, order_id: str, expected: OrderStatus, sets: str, params: Sequence[object]) -> None:
+    """Update one order, but only while it still has the status the rules were checked against."""
+    cur = await conn.execute(
+        f"UPDATE orders SET {sets}, updated_at = ? WHERE order_id = ? AND status = ?",
+        (*params, utc_now(), order_id, expected),
+    )
+    if cur.rowcount != 1:
+        raise Conflict(f"Order {order_id} changed while this request was being handled.", "Read it again with get_order_details.")
+
+
+async def mark_cancelled(conn: aiosqlite.Connection, order: Order, reason: str) -> None:
+    await _update(conn, order.order_id, order.status, "status = 'cancelled', cancel_reason = ?", (reason,))
+
+
+async def set_address(conn: aiosqlite.Connection, order: Order, address: Address) -> None:
+    await _update(
+        conn, order.order_id, order.status,
+        "address1 = ?, address2 = ?, city = ?, state = ?, country = ?, zip = ?",
+        (address.address1, address.address2, address.city, address.state, address.country, address.zip),
+    )
+
+
+async def append_payments(conn: aiosqlite.Connection, order_id: str, entries: Sequence[tuple[str, int, str]]) -> None:
+    """Append (transaction type, cents, payment method id) entries to the order's payment history."""
+    now = utc_now()
+    await conn.executemany(
+        "INSERT INTO payments (order_id, position, transaction_type, amount_cents, payment_method_id, created_at) "
+        "SELECT o.id, (SELECT coalesce(max(position), -1) + 1 FROM payments WHERE order_id = o.id), ?, ?, ?, ? "
+        "FROM orders o WHERE o.order_id = ?",
+        [(kind, cents, method_id, now, order_id) for kind, cents, method_id in entries],
+    )
+
+
+async def replace_items(
+    conn: aiosqlite.Connection, order: Order, replacements: Sequence[tuple[int, OrderItem]]
+) -> None:
+    """Swap the items at the given positions and mark the order 'pending (item modified)'."""
+    await conn.executemany(
+        "UPDATE order_items SET item_id = ?, price_cents = ?, options = ? "
+        "WHERE position = ? AND order_id = (SELECT id FROM orders WHERE order_id = ?)",
+        [
+            (item.item_id, to_cents(item.price), json.dumps(item.options), position, order.order_id)
+            for position, item in replacements
+        ],
+    )
+    await _update(conn, order.order_id, order.status, "status = 'pending (item modified)'", ())
+
+
+async def request_return(conn: aiosqlite.Connection, order: Order, item_ids: Sequence[str], method_id: str) -> None:
+    await _update(
+        conn, order.order_id, order.status,
+        "status = 'return requested', return_items = ?, return_payment_method_id = ?",
+        (json.dumps(sorted(item_ids)), method_id),
+    )
+
+
+async def request_exchange(
+    conn: aiosqlite.Connection, order: Order, item_ids: Sequence[str], new_item_ids: Sequence[str],
+    method_id: str, difference_cents: int,
+) -> None:
+    await _update(
+        conn, order.order_id, order.status,
+        "status = 'exchange requested', exchange_items = ?, exchange_new_items = ?, "
+        "exchange_payment_method_id = ?, exchange_price_difference_cents = ?",
+        (json.dumps(sorted(item_ids)), json.dumps(sorted(new_item_ids)), method_id, difference_cents),
+    )
+
+
+async def search(
+    conn: aiosqlite.Connection,
+    *,
+    user_id: str | None,
+    status: str | None,
+    placed_from: str | None,
+    placed_to: str | None,
+    product_id: str | None,
+    item_id: str | None,
+    before_id: int | None,
+    limit: int,
+) -> tuple[list[OrderSummary], int | None]:
+    """Orders matching every given filter, newest first; returns the page and a cursor id if more follow."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if before_id is not None:
+        clauses.append("o.id < ?")
+        params.append(before_id)
+    if user_id is not None:
+        clauses.append("c.user_id = ?")
+        params.append(user_id)
+    if status is not None:
+        clauses.append("o.status = ?")
+        params.append(status)
+    if placed_from is not None:
+        clauses.append("o.placed_at >= ?")
+        params.append(placed_from)
+    if placed_to is not None:
+        clauses.append("o.placed_at < ?")
+        params.append(placed_to)
+    if product_id is not None:
+        clauses.append("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_id = ?)")
+        params.append(product_id)
+    if item_id is not None:
+        clauses.append("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.item_id = ?)")
+        params.append(item_id)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    async with conn.execute(
+        "SELECT o.id, o.order_id, c.user_id, c.first_name, c.last_name, o.status, o.placed_at "
+        f"FROM orders o JOIN customers c ON c.id = o.customer_id {where} ORDER BY o.id DESC LIMIT ?",
+        (*params, limit + 1),
+    ) as cur:
+        rows = list(await cur.fetchall())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items: dict[int, list[tuple[str, int]]] = {row["id"]: [] for row in rows}
+    if rows:
+        marks = ", ".join("?" for _ in rows)
+        async with conn.execute(
+            f"SELECT order_id, name, price_cents FROM order_items WHERE order_id IN ({marks}) ORDER BY order_id, position",
+            list(items),
+        ) as cur:
+            for r in await cur.fetchall():
+                items[r[0]].append((r[1], r[2]))
+    page = [
+        OrderSummary(
+            order_id=r["order_id"], user_id=r["user_id"], customer_name=f"{r['first_name']} {r['last_name']}",
+            status=r["status"], placed_at=r["placed_at"], item_count=len(items[r["id"]]),
+            total=to_dollars(sum(cents for _, cents in items[r["id"]])),
+            item_names=[name for name, _ in items[r["id"]]],
+        )
+        for r in rows
+    ]
+    return page, (int(rows[-1]["id"]) if more else None)
+
+
+async def internal_id(conn: aiosqlite.Connection, order_id: str) -> int | None:
+    async with conn.execute("SELECT id FROM orders WHERE order_id = ?", (order_id,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else int(row[0])

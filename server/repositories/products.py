@@ -1,0 +1,52 @@
+"""Products and their variant items."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import aiosqlite
+
+from ..models import ItemDetails, Product, Variant
+from ..money import to_dollars
+
+
+async def get(conn: aiosqlite.Connection, product_id: str) -> Product | None:
+    async with conn.execute("SELECT id, product_id, name FROM products WHERE product_id = ?", (product_id,)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    async with conn.execute(
+        "SELECT item_id, options, available, price_cents FROM variants WHERE product_id = ? ORDER BY id", (row[0],)
+    ) as cur:
+        variants = [
+            Variant(item_id=r[0], options=json.loads(r[1]), available=bool(r[2]), price=to_dollars(r[3]))
+            for r in await cur.fetchall()
+        ]
+    return Product(name=row["name"], product_id=row["product_id"], variants={v.item_id: v for v in variants})
+
+
+async def items(conn: aiosqlite.Connection, item_ids: Sequence[str]) -> dict[str, ItemDetails]:
+    """The variant items among `item_ids` that exist, with their product."""
+    unique = sorted(set(item_ids))
+    if not unique:
+        return {}
+    marks = ", ".join("?" for _ in unique)
+    async with conn.execute(
+        "SELECT v.item_id, v.options, v.available, v.price_cents, p.product_id, p.name FROM variants v "
+        f"JOIN products p ON p.id = v.product_id WHERE v.item_id IN ({marks})",
+        unique,
+    ) as cur:
+        rows = await cur.fetchall()
+    return {
+        r[0]: ItemDetails(
+            item_id=r[0], options=json.loads(r[1]), available=bool(r[2]), price=to_dollars(r[3]),
+            product_id=r[4], product_name=r[5],
+        )
+        for r in rows
+    }
+
+
+async def product_types(conn: aiosqlite.Connection) -> dict[str, str]:
+    async with conn.execute("SELECT name, product_id FROM products ORDER BY name COLLATE BINARY") as cur:
+        return {r[0]: r[1] for r in await cur.fetchall()}

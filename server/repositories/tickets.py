@@ -1,0 +1,136 @@
+"""Support tickets and their message threads."""
+
+from __future__ import annotations
+
+import re
+
+import aiosqlite
+
+from ..db import utc_now
+from ..models import Escalation, MessageAuthor, Ticket, TicketMessage, TicketPriority, TicketStatus, TicketSummary
+
+_TICKET_ID = re.compile(r"^TCK-(\d{1,12})$")
+
+
+def ticket_id(key: int) -> str:
+    return f"TCK-{key:06d}"
+
+
+def ticket_key(public_id: str) -> int | None:
+    match = _TICKET_ID.match(public_id)
+    return int(match.group(1)) if match else None
+
+
+_SUMMARY_COLUMNS = (
+    "t.id, c.user_id, o.order_id, t.subject, t.status, t.priority, t.created_at, t.updated_at, "
+    "t.escalated_at, t.escalation_reason, t.escalation_summary"
+)
+_FROM = "FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id LEFT JOIN orders o ON o.id = t.order_id"
+
+
+def _summary(row: aiosqlite.Row) -> TicketSummary:
+    return TicketSummary(
+        ticket_id=ticket_id(row["id"]), user_id=row["user_id"], order_id=row["order_id"], subject=row["subject"],
+        status=row["status"], priority=row["priority"], created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+async def create(
+    conn: aiosqlite.Connection,
+    *,
+    customer_key: int | None,
+    order_key: int | None,
+    subject: str,
+    priority: TicketPriority,
+    first_message: str,
+    author: MessageAuthor,
+) -> str:
+    now = utc_now()
+    cur = await conn.execute(
+        "INSERT INTO tickets (customer_id, order_id, subject, status, priority, created_at, updated_at) "
+        "VALUES (?, ?, ?, 'open', ?, ?, ?)",
+        (customer_key, order_key, subject, priority, now, now),
+    )
+    key = int(cur.lastrowid or 0)
+    await _add_message(conn, key, author, first_message)
+    return ticket_id(key)
+
+
+async def get(conn: aiosqlite.Connection, public_id: str) -> Ticket | None:
+    key = ticket_key(public_id)
+    if key is None:
+        return None
+    async with conn.execute(f"SELECT {_SUMMARY_COLUMNS} {_FROM} WHERE t.id = ?", (key,)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    async with conn.execute(
+        "SELECT author, body, created_at FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (key,)
+    ) as cur:
+        messages = [TicketMessage(author=r[0], body=r[1], created_at=r[2]) for r in await cur.fetchall()]
+    escalation = None
+    if row["escalated_at"] is not None:
+        escalation = Escalation(
+            escalated_at=row["escalated_at"], reason=row["escalation_reason"], summary=row["escalation_summary"]
+        )
+    return Ticket(**_summary(row).model_dump(), escalation=escalation, messages=messages)
+
+
+def _key(public_id: str) -> int:
+    key = ticket_key(public_id)
+    if key is None:
+        raise ValueError(f"not a ticket id: {public_id!r}")
+    return key
+
+
+async def add_message(conn: aiosqlite.Connection, public_id: str, author: MessageAuthor, body: str) -> None:
+    await _add_message(conn, _key(public_id), author, body)
+
+
+async def _add_message(conn: aiosqlite.Connection, key: int, author: MessageAuthor, body: str) -> None:
+    now = utc_now()
+    await conn.execute(
+        "INSERT INTO ticket_messages (ticket_id, author, body, created_at) VALUES (?, ?, ?, ?)", (key, author, body, now)
+    )
+    await conn.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (now, key))
+
+
+async def set_status(conn: aiosqlite.Connection, public_id: str, status: TicketStatus) -> None:
+    await conn.execute("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), _key(public_id)))
+
+
+async def escalate(conn: aiosqlite.Connection, public_id: str, reason: str, summary: str) -> None:
+    now = utc_now()
+    await conn.execute(
+        "UPDATE tickets SET status = 'escalated', escalated_at = ?, escalation_reason = ?, escalation_summary = ?, "
+        "updated_at = ? WHERE id = ?",
+        (now, reason, summary, now, _key(public_id)),
+    )
+
+
+async def search(
+    conn: aiosqlite.Connection,
+    *,
+    customer_key: int | None,
+    order_key: int | None,
+    status: TicketStatus | None,
+    priority: TicketPriority | None,
+    before_id: int | None,
+    limit: int,
+) -> tuple[list[TicketSummary], int | None]:
+    """Tickets matching every given filter, newest first; returns the page and a cursor id if more follow."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, value in (("t.id <", before_id), ("t.customer_id =", customer_key), ("t.order_id =", order_key),
+                          ("t.status =", status), ("t.priority =", priority)):
+        if value is not None:
+            clauses.append(f"{column} ?")
+            params.append(value)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    async with conn.execute(
+        f"SELECT {_SUMMARY_COLUMNS} {_FROM} {where} ORDER BY t.id DESC LIMIT ?", (*params, limit + 1)
+    ) as cur:
+        rows = list(await cur.fetchall())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [_summary(r) for r in rows], (int(rows[-1]["id"]) if more else None)

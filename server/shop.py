@@ -1,0 +1,65 @@
+"""The shop the tools work on: settings plus the open database, for the server's lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from .db import Database
+from .settings import Settings
+
+log = logging.getLogger("shopdesk")
+
+
+class Shop:
+    """Opens the database when the first MCP connection starts and closes it after the last ends.
+
+    On a first start with no database file, it creates one filled with demo data.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._db: Database | None = None
+        self._users = 0
+        self._lock = asyncio.Lock()
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("the shop's database is not open (tools run only inside the server's lifespan)")
+        return self._db
+
+    async def open(self) -> None:
+        async with self._lock:
+            self._users += 1
+            if self._db is None:
+                self._db = await open_or_create(self.settings)
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._db is not None:
+                await self._db.close()
+                self._db = None
+
+    @asynccontextmanager
+    async def lifespan(self, _server: Any) -> AsyncIterator[Shop]:
+        await self.open()
+        try:
+            yield self
+        finally:
+            await self.close()
+
+
+async def open_or_create(settings: Settings) -> Database:
+    from .seed import generate_into  # the generator is only needed on a first start
+
+    is_new = not settings.db_path.exists()
+    db = await Database.open(settings.db_path)
+    if is_new or await db.is_empty():
+        log.info("creating demo data in %s", settings.db_path)
+        await generate_into(db, customers=settings.seed_customers, orders=settings.seed_orders, seed=settings.seed)
+    return db

@@ -1,0 +1,13 @@
+"""MCP tool handlers, one module per area. Each handler validates, asks `policy`, calls a repository, and
+shapes the answer; none holds SQL or business rules."""
+
+from __future__ import annotations
+
+from ..mcp_server import ShopServer
+from ..shop import Shop
+from . import calculator, customers, orders, products, tickets
+
+
+def register_all(server: ShopServer, shop: Shop) -> None:
+    for module in (customers, orders, products, tickets, calculator):
+        module.register(server, shop)

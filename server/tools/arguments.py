@@ -1,0 +1,61 @@
+"""Argument types shared by the tools: each says what it expects, with bounds, for the model to read."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+OrderId = Annotated[
+    str,
+    Field(
+        description="The order id, e.g. '#W0000000'. Mind the '#' at the start.",
+        pattern=r"^#W\d{1,12}$",
+        max_length=20,
+    ),
+]
+UserId = Annotated[str, Field(description="The customer's user id, e.g. 'sara_doe_496'.", min_length=1, max_length=80)]
+ProductId = Annotated[
+    str,
+    Field(description="A product id, e.g. '6086499569'. Not the same thing as an item id.", pattern=r"^\d{1,20}$"),
+]
+ItemId = Annotated[
+    str,
+    Field(description="An item (variant) id, e.g. '1008292230'. Not the same thing as a product id.", pattern=r"^\d{1,20}$"),
+]
+ItemIds = Annotated[
+    list[ItemId],
+    Field(
+        description="Item ids in the order, e.g. ['1008292230']. List an id twice for two units of the same item.",
+        min_length=1,
+        max_length=50,
+    ),
+]
+PaymentMethodId = Annotated[
+    str,
+    Field(
+        description="A payment method id of this customer, e.g. 'gift_card_0000000', 'credit_card_0000000' or "
+        "'paypal_0000000'; get_user_details lists them.",
+        pattern=r"^[a-z_]+_\d{1,12}$",
+        max_length=40,
+    ),
+]
+Email = Annotated[str, Field(description="An email address, e.g. 'someone@example.com'.", min_length=3, max_length=254)]
+PersonName = Annotated[str, Field(min_length=1, max_length=100)]
+Zip = Annotated[str, Field(description="A zip code, e.g. '12345'.", min_length=3, max_length=10)]
+AddressLine = Annotated[str, Field(min_length=1, max_length=200)]
+OptionalAddressLine = Annotated[str, Field(description="May be an empty string.", max_length=200)]
+Cursor = Annotated[
+    str | None, Field(description="The next_cursor of the previous page; omit for the first page.", max_length=200)
+]
+PageSize = Annotated[int, Field(description="How many results per page (1-50).", ge=1, le=50)]
+IsoDate = Annotated[
+    str | None,
+    Field(
+        description="A date or date-time, ISO 8601, e.g. '2026-05-01' or '2026-05-01T13:00:00'.",
+        pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$",
+    ),
+]
+TicketId = Annotated[str, Field(description="A ticket id, e.g. 'TCK-000042'.", pattern=r"^TCK-\d{1,12}$")]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+LongText = Annotated[str, Field(min_length=1, max_length=4000)]

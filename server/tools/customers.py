@@ -1,0 +1,108 @@
+"""Tools to identify customers, read their profile and change their default address."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from .. import render
+from ..errors import InvalidArguments
+from ..mcp_server import ShopServer
+from ..models import Address, CustomerPage, User, UserIdResult
+from ..repositories import audit
+from ..repositories import customers as repo
+from ..shop import Shop
+from .arguments import AddressLine, Cursor, Email, OptionalAddressLine, PageSize, PersonName, UserId, Zip
+from .cursors import decode_cursor, encode_cursor
+from .results import change, found, lookup, present
+
+NO_SUCH_USER = "Ask the customer to check the details, or look them up another way (email, or name + zip)."
+
+
+def register(server: ShopServer, shop: Shop) -> None:
+    @server.tool(annotations=lookup("Find a customer by email"))
+    async def find_user_id_by_email(email: Email) -> Annotated[CallToolResult, UserIdResult]:
+        """Find a customer's user id by their email address (case-insensitive, exact).
+
+        Use this first to identify the customer you are talking to; if they cannot remember their
+        email, use find_user_id_by_name_zip. Returns the user id.
+        """
+        user_id = found(await repo.find_user_id_by_email(shop.db.read, email), f"No customer with email {email}",
+                        NO_SUCH_USER)
+        return present(UserIdResult(user_id=user_id), user_id)
+
+    @server.tool(annotations=lookup("Find a customer by name and zip"))
+    async def find_user_id_by_name_zip(
+        first_name: PersonName, last_name: PersonName, zip: Zip
+    ) -> Annotated[CallToolResult, UserIdResult]:
+        """Find a customer's user id by first name, last name (case-insensitive) and zip code (exact).
+
+        Use this to identify the customer when they cannot give their email. Returns the user id.
+        """
+        user_id = found(
+            await repo.find_user_id_by_name_zip(shop.db.read, first_name, last_name, zip),
+            f"No customer named {first_name} {last_name} with zip {zip}", NO_SUCH_USER,
+        )
+        return present(UserIdResult(user_id=user_id), user_id)
+
+    @server.tool(annotations=lookup("Get a customer's profile"))
+    async def get_user_details(user_id: UserId) -> Annotated[CallToolResult, User]:
+        """Get a customer's profile: name, email, default address, payment methods (with gift card balances)
+        and the ids of all their orders.
+
+        Use it after identifying the customer, e.g. to find an order id or a payment method id.
+        """
+        user = found(await repo.get(shop.db.read, user_id), f"Customer {user_id}", NO_SUCH_USER)
+        return present(user, render.user(user))
+
+    @server.tool(annotations=change("Change a customer's default address"))
+    async def modify_user_address(
+        user_id: UserId,
+        address1: AddressLine,
+        address2: OptionalAddressLine,
+        city: AddressLine,
+        state: AddressLine,
+        country: AddressLine,
+        zip: Zip,
+    ) -> Annotated[CallToolResult, User]:
+        """Change the default address in a customer's profile (existing orders keep theirs).
+
+        Read the new address back to the customer and get an explicit yes before calling.
+        Returns the updated profile.
+        """
+        address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
+        async with shop.db.transaction() as conn:
+            before = found(await repo.get(conn, user_id), f"Customer {user_id}", NO_SUCH_USER)
+            await repo.update_address(conn, user_id, address)
+            await audit.record(conn, "modify_user_address", user_id,
+                               {"from": before.address.model_dump(), "to": address.model_dump()})
+            user = found(await repo.get(conn, user_id), f"Customer {user_id}", NO_SUCH_USER)
+        return present(user, render.user(user))
+
+    @server.tool(annotations=lookup("Search customers"))
+    async def search_customers(
+        name: Annotated[str | None, Field(description="Start of the first and/or last name, e.g. 'ali' or 'Ali Sm'.",
+                                          max_length=100)] = None,
+        email: Annotated[str | None, Field(description="Start of the email address.", max_length=254)] = None,
+        phone: Annotated[str | None, Field(description="Start of the phone number, e.g. '+1-555'.", max_length=30)] = None,
+        zip: Annotated[str | None, Field(description="Exact zip code.", max_length=10)] = None,
+        cursor: Cursor = None,
+        limit: PageSize = 20,
+    ) -> Annotated[CallToolResult, CustomerPage]:
+        """Search customers by partial name, email, phone, or zip; all given filters must match.
+
+        For staff work (finding an account to look into), not for authenticating a caller: use
+        find_user_id_by_email or find_user_id_by_name_zip for that. Returns summaries (user id,
+        name, email, phone, city, order count), 'limit' per page, with a cursor for the next page.
+        """
+        if not any((name, email, phone, zip)):
+            raise InvalidArguments("search_customers needs at least one filter.",
+                                   "Pass a name, email, phone or zip (or a part of it).")
+        rows, last = await repo.search(
+            shop.db.read, name=name, email=email, phone=phone, zip_code=zip,
+            after_id=decode_cursor("c", cursor) or 0, limit=limit,
+        )
+        page = CustomerPage(customers=rows, next_cursor=encode_cursor("c", last) if last is not None else None)
+        return present(page, render.customer_page(page))

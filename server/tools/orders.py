@@ -1,0 +1,235 @@
+"""Tools to read orders and to cancel, modify, return or exchange them under the shop's policy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import aiosqlite
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from .. import policy, render
+from ..models import Address, CancelReason, CreditCard, GiftCard, Order, OrderItem, OrderPage, OrderStatus, Paypal
+from ..money import format_money
+from ..repositories import audit
+from ..repositories import customers as customers_repo
+from ..repositories import orders as repo
+from ..repositories import products as products_repo
+from ..mcp_server import ShopServer
+from ..shop import Shop
+from .arguments import (
+    AddressLine, Cursor, IsoDate, ItemId, ItemIds, OptionalAddressLine, OrderId, PageSize, PaymentMethodId,
+    ProductId, UserId, Zip,
+)
+from .cursors import decode_cursor, encode_cursor
+from .results import change, found, lookup, present
+
+
+async def _order(conn: aiosqlite.Connection, order_id: str) -> Order:
+    return found(
+        await repo.get(conn, order_id), f"Order {order_id}",
+        "Check the id with the customer (it looks like '#W0000000'), or list their orders with get_user_details.",
+    )
+
+
+async def _method(conn: aiosqlite.Connection, user_id: str, method_id: str) -> CreditCard | Paypal | GiftCard:
+    return found(
+        await customers_repo.payment_method_of(conn, user_id, method_id),
+        f"Payment method {method_id} of customer {user_id}",
+        "Use one of the customer's own payment methods; get_user_details lists them.",
+    )
+
+
+async def _settle(conn: aiosqlite.Connection, order: Order, entries: list[tuple[str, int, str]]) -> None:
+    """Record payments/refunds on the order; gift cards move at once (a payment takes, a refund gives back)."""
+    await repo.append_payments(conn, order.order_id, entries)
+    await customers_repo.adjust_gift_card_balances(
+        conn, [(method_id, cents if kind == "refund" else -cents) for kind, cents, method_id in entries]
+    )
+
+
+def register(server: ShopServer, shop: Shop) -> None:
+    @server.tool(annotations=lookup("Get an order"))
+    async def get_order_details(order_id: OrderId) -> Annotated[CallToolResult, Order]:
+        """Get an order's status, items (with item and product ids, options, prices), shipping address,
+        shipments with tracking ids, and payment history.
+
+        Check the status here before any change: only 'pending' orders can be cancelled or modified,
+        only 'delivered' ones returned or exchanged.
+        """
+        order = await _order(shop.db.read, order_id)
+        return present(order, render.order(order))
+
+    @server.tool(annotations=lookup("Search orders"))
+    async def search_orders(
+        user_id: Annotated[UserId | None, Field(description="Only this customer's orders.")] = None,
+        status: Annotated[OrderStatus | None, Field(description="Only orders with this status.")] = None,
+        placed_from: Annotated[IsoDate, Field(description="Placed at or after this date/time (ISO 8601).")] = None,
+        placed_to: Annotated[IsoDate, Field(description="Placed before this date/time (ISO 8601).")] = None,
+        product_id: Annotated[ProductId | None, Field(description="Only orders containing this product.")] = None,
+        item_id: Annotated[ItemId | None, Field(description="Only orders containing this exact item.")] = None,
+        cursor: Cursor = None,
+        limit: PageSize = 20,
+    ) -> Annotated[CallToolResult, OrderPage]:
+        """Search orders, newest first, by customer, status, date range, product or item; all given filters
+        must match. Returns summaries (id, customer, status, date, item names, total), 'limit' per page,
+        with a cursor for the next page. Use get_order_details for one order's full details.
+        """
+        rows, last = await repo.search(
+            shop.db.read, user_id=user_id, status=status, placed_from=placed_from, placed_to=placed_to,
+            product_id=product_id, item_id=item_id, before_id=decode_cursor("o", cursor), limit=limit,
+        )
+        page = OrderPage(orders=rows, next_cursor=encode_cursor("o", last) if last is not None else None)
+        return present(page, render.order_page(page))
+
+    @server.tool(annotations=change("Cancel a pending order"))
+    async def cancel_pending_order(order_id: OrderId, reason: CancelReason) -> Annotated[CallToolResult, Order]:
+        """Cancel a 'pending' order and refund it. Only pending orders can be cancelled (not processed,
+        delivered, or item-modified ones); the reason must be 'no longer needed' or 'ordered by mistake'.
+
+        Explain the cancellation to the customer and get an explicit yes first. Refunds to a gift card
+        are immediate; other methods get theirs in 5 to 7 business days. Returns the cancelled order.
+        """
+        async with shop.db.transaction() as conn:
+            order = await _order(conn, order_id)
+            policy.ensure_cancellable(order, reason)
+            refunds = policy.cancellation_refunds(order)
+            for method_id, _ in refunds:
+                await _method(conn, order.user_id, method_id)
+            await _settle(conn, order, [("refund", cents, method_id) for method_id, cents in refunds])
+            await repo.mark_cancelled(conn, order, reason)
+            await audit.record(conn, "cancel_pending_order", order_id, {"reason": reason, "refunds": refunds})
+            order = await _order(conn, order_id)
+        refunded = "; ".join(f"{format_money(c)} to {m}" for m, c in refunds) or "nothing"
+        return present(order, f"Cancelled. Refunded {refunded}.\n{render.order(order)}")
+
+    @server.tool(annotations=change("Change a pending order's shipping address"))
+    async def modify_pending_order_address(
+        order_id: OrderId,
+        address1: AddressLine,
+        address2: OptionalAddressLine,
+        city: AddressLine,
+        state: AddressLine,
+        country: AddressLine,
+        zip: Zip,
+    ) -> Annotated[CallToolResult, Order]:
+        """Change the shipping address of a pending order.
+
+        Read the new address back to the customer and get an explicit yes first. Returns the order.
+        """
+        address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
+        async with shop.db.transaction() as conn:
+            order = await _order(conn, order_id)
+            policy.ensure_address_modifiable(order)
+            await repo.set_address(conn, order, address)
+            await audit.record(conn, "modify_pending_order_address", order_id,
+                               {"from": order.address.model_dump(), "to": address.model_dump()})
+            order = await _order(conn, order_id)
+        return present(order, render.order(order))
+
+    @server.tool(annotations=change("Change a pending order's payment method"))
+    async def modify_pending_order_payment(
+        order_id: OrderId, payment_method_id: PaymentMethodId
+    ) -> Annotated[CallToolResult, Order]:
+        """Pay a pending order with another of the customer's payment methods: the new method is charged the
+        order amount and the old one refunded (gift cards at once, others in 5 to 7 business days).
+
+        Possible once per order, not after its items were modified; a gift card must cover the whole
+        amount. Get an explicit yes from the customer first. Returns the order.
+        """
+        async with shop.db.transaction() as conn:
+            order = await _order(conn, order_id)
+            method = await _method(conn, order.user_id, payment_method_id)
+            old_method_id, amount = policy.payment_change(order, method)
+            await _settle(conn, order, [("payment", amount, payment_method_id), ("refund", amount, old_method_id)])
+            await audit.record(conn, "modify_pending_order_payment", order_id,
+                               {"from": old_method_id, "to": payment_method_id, "amount_cents": amount})
+            order = await _order(conn, order_id)
+        return present(order, render.order(order))
+
+    @server.tool(annotations=change("Swap items of a pending order"))
+    async def modify_pending_order_items(
+        order_id: OrderId,
+        item_ids: ItemIds,
+        new_item_ids: Annotated[ItemIds, Field(description="The replacement item ids, one per entry of item_ids, in the "
+                                               "same positions; each another variant of the same product.")],
+        payment_method_id: PaymentMethodId,
+    ) -> Annotated[CallToolResult, Order]:
+        """Swap items of a pending order for other variants of the same product (e.g. another size or color).
+        The price difference is charged to, or refunded to, payment_method_id (a gift card must cover it).
+
+        This can be done only once per order and makes it 'pending (item modified)', after which it can no
+        longer be cancelled or changed, so collect every item to swap first and get an explicit yes.
+        Returns the order.
+        """
+        async with shop.db.transaction() as conn:
+            order = await _order(conn, order_id)
+            policy.ensure_items_modifiable(order)
+            catalogue = await products_repo.items(conn, new_item_ids)
+            swaps, difference = policy.plan_swaps(order, item_ids, new_item_ids, catalogue, allow_same_item=False)
+            method = await _method(conn, order.user_id, payment_method_id)
+            policy.ensure_gift_card_covers(method, difference)
+            kind = "payment" if difference > 0 else "refund"
+            await _settle(conn, order, [(kind, abs(difference), payment_method_id)])
+            replacements = [
+                (s.position, OrderItem(name=order.items[s.position].name, product_id=s.new_item.product_id,
+                                       item_id=s.new_item.item_id, price=s.new_item.price, options=s.new_item.options))
+                for s in swaps
+            ]
+            await repo.replace_items(conn, order, replacements)
+            await audit.record(conn, "modify_pending_order_items", order_id,
+                               {"item_ids": item_ids, "new_item_ids": new_item_ids,
+                                "difference_cents": difference, "payment_method_id": payment_method_id})
+            order = await _order(conn, order_id)
+        return present(order, f"Items modified; price difference {format_money(difference)}.\n{render.order(order)}")
+
+    @server.tool(annotations=change("Request a return of delivered items"))
+    async def return_delivered_order_items(
+        order_id: OrderId, item_ids: ItemIds, payment_method_id: PaymentMethodId
+    ) -> Annotated[CallToolResult, Order]:
+        """Request the return of items of a delivered order; the order becomes 'return requested' and the
+        customer gets an email on how to send the items back.
+
+        The refund goes to the original payment method or to one of the customer's gift cards. Confirm the
+        items and refund method with the customer and get an explicit yes first. Returns the order.
+        """
+        async with shop.db.transaction() as conn:
+            order = await _order(conn, order_id)
+            policy.ensure_delivered(order, "returned")
+            method = await _method(conn, order.user_id, payment_method_id)
+            policy.ensure_refund_destination(order, method)
+            policy.ensure_items_in_order(order, item_ids)
+            await repo.request_return(conn, order, item_ids, payment_method_id)
+            await audit.record(conn, "return_delivered_order_items", order_id,
+                               {"item_ids": item_ids, "payment_method_id": payment_method_id})
+            order = await _order(conn, order_id)
+        return present(order, render.order(order))
+
+    @server.tool(annotations=change("Request an exchange of delivered items"))
+    async def exchange_delivered_order_items(
+        order_id: OrderId,
+        item_ids: ItemIds,
+        new_item_ids: Annotated[ItemIds, Field(description="The replacement item ids, one per entry of item_ids, in the "
+                                               "same positions; each a variant of the same product.")],
+        payment_method_id: PaymentMethodId,
+    ) -> Annotated[CallToolResult, Order]:
+        """Request an exchange of items of a delivered order for available variants of the same product; the
+        order becomes 'exchange requested' and the customer gets an email on how to send the items back. The
+        price difference is settled with payment_method_id (a gift card must cover it). No new order is needed.
+
+        This can be done only once per order, so collect every item to exchange first and get an explicit yes.
+        Returns the order.
+        """
+        async with shop.db.transaction() as conn:
+            order = await _order(conn, order_id)
+            policy.ensure_delivered(order, "exchanged")
+            catalogue = await products_repo.items(conn, new_item_ids)
+            _, difference = policy.plan_swaps(order, item_ids, new_item_ids, catalogue, allow_same_item=True)
+            method = await _method(conn, order.user_id, payment_method_id)
+            policy.ensure_gift_card_covers(method, difference)
+            await repo.request_exchange(conn, order, item_ids, new_item_ids, payment_method_id, difference)
+            await audit.record(conn, "exchange_delivered_order_items", order_id,
+                               {"item_ids": item_ids, "new_item_ids": new_item_ids,
+                                "difference_cents": difference, "payment_method_id": payment_method_id})
+            order = await _order(conn, order_id)
+        return present(order, render.order(order))

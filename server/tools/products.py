@@ -1,0 +1,46 @@
+"""Tools to read the catalogue: product types, a product's variants, one item."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from mcp.types import CallToolResult
+
+from .. import render
+from ..mcp_server import ShopServer
+from ..models import ItemDetails, Product, ProductTypes
+from ..repositories import products as repo
+from ..shop import Shop
+from .arguments import ItemId, ProductId
+from .results import found, lookup, present
+
+
+def register(server: ShopServer, shop: Shop) -> None:
+    @server.tool(annotations=lookup("List product types"))
+    async def list_all_product_types() -> Annotated[CallToolResult, ProductTypes]:
+        """List every product type the shop sells, as name -> product id, sorted by name.
+
+        Use it to find a product id; then get_product_details lists that product's variant items.
+        """
+        types = await repo.product_types(shop.db.read)
+        return present(ProductTypes(product_types=types), json.dumps(types, sort_keys=True))
+
+    @server.tool(annotations=lookup("Get a product and its variants"))
+    async def get_product_details(product_id: ProductId) -> Annotated[CallToolResult, Product]:
+        """Get a product with all its variant items: item id, options (e.g. color, size), price, availability.
+
+        Use it to find a replacement for an item in an order: a new item must be an available
+        variant of the same product. Takes a product id, not an item id.
+        """
+        product = found(await repo.get(shop.db.read, product_id), f"Product {product_id}",
+                        "Check the id: list_all_product_types lists product ids (an item id is not a product id).")
+        return present(product, render.product(product))
+
+    @server.tool(annotations=lookup("Get one item (variant)"))
+    async def get_item_details(item_id: ItemId) -> Annotated[CallToolResult, ItemDetails]:
+        """Get one variant item by item id: its options, price, availability and the product it belongs to."""
+        items = await repo.items(shop.db.read, [item_id])
+        item = found(items.get(item_id), f"Item {item_id}",
+                     "Check the id: get_order_details and get_product_details show item ids.")
+        return present(item, render.item(item))

@@ -1,0 +1,159 @@
+"""Support tickets: open, read, list, reply, change status, escalate; and the τ² hand-over to a human."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import aiosqlite
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from .. import policy, render
+from ..errors import PolicyRefusal
+from ..mcp_server import ShopServer
+from ..models import MessageAuthor, Ticket, TicketPage, TicketPriority, TicketStatus, Transfer
+from ..repositories import audit
+from ..repositories import customers as customers_repo
+from ..repositories import orders as orders_repo
+from ..repositories import tickets as repo
+from ..shop import Shop
+from .arguments import Cursor, LongText, OrderId, PageSize, ShortText, TicketId, UserId
+from .cursors import decode_cursor, encode_cursor
+from .results import addition, change, found, lookup, present
+
+NO_SUCH_TICKET = "Check the ticket id (e.g. 'TCK-000042'), or find it with list_tickets."
+
+
+async def _ticket(conn: aiosqlite.Connection, ticket_id: str) -> Ticket:
+    return found(await repo.get(conn, ticket_id), f"Ticket {ticket_id}", NO_SUCH_TICKET)
+
+
+async def _customer_key(conn: aiosqlite.Connection, user_id: str | None) -> int | None:
+    if user_id is None:
+        return None
+    return found(await customers_repo.internal_id(conn, user_id), f"Customer {user_id}",
+                 "Identify the customer first with find_user_id_by_email or find_user_id_by_name_zip.")
+
+
+async def _order_key(conn: aiosqlite.Connection, order_id: str | None, user_id: str | None) -> int | None:
+    if order_id is None:
+        return None
+    order = found(await orders_repo.get(conn, order_id), f"Order {order_id}",
+                  "Check the order id with get_user_details, or leave it out.")
+    if user_id is not None and order.user_id != user_id:
+        raise PolicyRefusal(f"Order {order_id} belongs to another customer, not {user_id}.",
+                            "Attach only this customer's own orders (get_user_details lists them).")
+    return await orders_repo.internal_id(conn, order_id)
+
+
+def register(server: ShopServer, shop: Shop) -> None:
+    @server.tool(annotations=addition("Open a support ticket"))
+    async def create_ticket(
+        user_id: UserId,
+        subject: ShortText,
+        message: Annotated[LongText, Field(description="The customer's request, in their words or summarised.")],
+        order_id: Annotated[OrderId | None, Field(description="The order this is about, if any.")] = None,
+        priority: TicketPriority = "normal",
+    ) -> Annotated[CallToolResult, Ticket]:
+        """Open a support ticket for a customer, optionally about one of their orders, with a first message.
+
+        Use it to record a request that needs follow-up. Each call opens a new ticket, so check
+        list_tickets first if one may already exist. Returns the ticket with its id.
+        """
+        async with shop.db.transaction() as conn:
+            ticket_id = await repo.create(
+                conn, customer_key=await _customer_key(conn, user_id),
+                order_key=await _order_key(conn, order_id, user_id),
+                subject=subject, priority=priority, first_message=message, author="customer",
+            )
+            await audit.record(conn, "create_ticket", ticket_id, {"user_id": user_id, "order_id": order_id})
+            ticket = await _ticket(conn, ticket_id)
+        return present(ticket, render.ticket(ticket))
+
+    @server.tool(annotations=lookup("Get a support ticket"))
+    async def get_ticket(ticket_id: TicketId) -> Annotated[CallToolResult, Ticket]:
+        """Get a support ticket with its status, priority, escalation and whole message thread."""
+        ticket = await _ticket(shop.db.read, ticket_id)
+        return present(ticket, render.ticket(ticket))
+
+    @server.tool(annotations=lookup("List support tickets"))
+    async def list_tickets(
+        user_id: Annotated[UserId | None, Field(description="Only this customer's tickets.")] = None,
+        order_id: Annotated[OrderId | None, Field(description="Only tickets about this order.")] = None,
+        status: Annotated[TicketStatus | None, Field(description="Only tickets with this status.")] = None,
+        priority: Annotated[TicketPriority | None, Field(description="Only tickets with this priority.")] = None,
+        cursor: Cursor = None,
+        limit: PageSize = 20,
+    ) -> Annotated[CallToolResult, TicketPage]:
+        """List support tickets, newest first, filtered by customer, order, status or priority. Returns
+        summaries (id, subject, status, priority, customer, order), 'limit' per page, with a cursor."""
+        conn = shop.db.read
+        rows, last = await repo.search(
+            conn, customer_key=await _customer_key(conn, user_id), order_key=await _order_key(conn, order_id, None),
+            status=status, priority=priority, before_id=decode_cursor("t", cursor), limit=limit,
+        )
+        page = TicketPage(tickets=rows, next_cursor=encode_cursor("t", last) if last is not None else None)
+        return present(page, render.ticket_page(page))
+
+    @server.tool(annotations=addition("Add a message to a ticket"))
+    async def add_ticket_message(
+        ticket_id: TicketId,
+        body: LongText,
+        author: Annotated[MessageAuthor, Field(description="Who wrote it: 'agent' (you) or 'customer'.")] = "agent",
+    ) -> Annotated[CallToolResult, Ticket]:
+        """Add a message to a ticket's thread (not to a closed one). Returns the ticket."""
+        async with shop.db.transaction() as conn:
+            ticket = await _ticket(conn, ticket_id)
+            policy.ensure_ticket_open_for_messages(ticket_id, ticket.status)
+            await repo.add_message(conn, ticket_id, author, body)
+            await audit.record(conn, "add_ticket_message", ticket_id, {"author": author})
+            ticket = await _ticket(conn, ticket_id)
+        return present(ticket, render.ticket(ticket))
+
+    @server.tool(annotations=change("Change a ticket's status"))
+    async def set_ticket_status(ticket_id: TicketId, status: TicketStatus) -> Annotated[CallToolResult, Ticket]:
+        """Move a ticket to another status: open, waiting_on_customer, escalated, resolved or closed.
+        A closed ticket is final; a resolved one can be reopened. To hand a ticket to a human with a
+        reason, use escalate_ticket instead. Returns the ticket."""
+        async with shop.db.transaction() as conn:
+            ticket = await _ticket(conn, ticket_id)
+            policy.ensure_ticket_transition(ticket_id, ticket.status, status)
+            if status != ticket.status:
+                await repo.set_status(conn, ticket_id, status)
+                await audit.record(conn, "set_ticket_status", ticket_id, {"from": ticket.status, "to": status})
+            ticket = await _ticket(conn, ticket_id)
+        return present(ticket, render.ticket(ticket))
+
+    @server.tool(annotations=change("Escalate a ticket to a human"))
+    async def escalate_ticket(
+        ticket_id: TicketId,
+        reason: Annotated[ShortText, Field(description="Why a human must take over, in one line.")],
+        summary: Annotated[LongText, Field(description="What the human needs to know: the request, what was "
+                                           "done, what is left.")],
+    ) -> Annotated[CallToolResult, Ticket]:
+        """Hand a ticket to a human agent, recording why and a summary for them. Returns the ticket."""
+        async with shop.db.transaction() as conn:
+            ticket = await _ticket(conn, ticket_id)
+            policy.ensure_ticket_transition(ticket_id, ticket.status, "escalated")
+            await repo.escalate(conn, ticket_id, reason, summary)
+            await audit.record(conn, "escalate_ticket", ticket_id, {"reason": reason})
+            ticket = await _ticket(conn, ticket_id)
+        return present(ticket, render.ticket(ticket))
+
+    @server.tool(annotations=addition("Transfer to a human agent"))
+    async def transfer_to_human_agents(
+        summary: Annotated[LongText, Field(description="A summary of the customer's issue for the human agent.")],
+    ) -> Annotated[CallToolResult, Transfer]:
+        """Transfer the customer to a human agent, with a summary of their issue. Only when the customer
+        asks for a human, or when their request cannot be handled with the tools and the policy.
+
+        Opens an escalated ticket the human picks up. After this call, tell the customer they are being
+        transferred to a human agent.
+        """
+        async with shop.db.transaction() as conn:
+            ticket_id = await repo.create(conn, customer_key=None, order_key=None, subject="Transfer to a human agent",
+                                          priority="high", first_message=summary, author="agent")
+            await repo.escalate(conn, ticket_id, "Transferred by the AI agent", summary)
+            await audit.record(conn, "transfer_to_human_agents", ticket_id, {})
+        return present(Transfer(result="Transfer successful", ticket_id=ticket_id),
+                       f"Transfer successful (ticket {ticket_id}).")
