@@ -1,0 +1,92 @@
+"""Helpers for the server tests: connect a client, call tools, snapshot the database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from mcp import Client
+
+from server.db import Database
+from server.tau2 import export
+
+TAU2_DB = Path(__file__).resolve().parents[2] / "shared" / "data" / "tau2-retail" / "db.json"
+
+
+@asynccontextmanager
+async def connected(target: Any, **options: Any) -> AsyncIterator[Client]:
+    """A connected MCP client whose connection lives in one task of its own.
+
+    The SDK's transports use anyio cancel scopes, which must be left by the task
+    that entered them; pytest-asyncio tears fixtures down in another task, so the
+    client is entered and left inside a helper task.
+    """
+    ready: asyncio.Future[Client] = asyncio.get_running_loop().create_future()
+    done = asyncio.Event()
+
+    async def hold() -> None:
+        try:
+            async with Client(target, **options) as c:
+                ready.set_result(c)
+                await done.wait()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            raise
+
+    task = asyncio.create_task(hold())
+    try:
+        yield await ready
+    finally:
+        done.set()
+        await task
+
+
+async def snapshot(db: Database) -> dict[str, Any]:
+    """Everything a tool could change: the τ²-format shop, tickets, messages and the audit log."""
+    state = await export(db)
+    for table in ("tickets", "ticket_messages", "audit_log"):
+        async with db.read.execute(f"SELECT * FROM {table} ORDER BY id") as cur:
+            state[table] = [tuple(row) for row in await cur.fetchall()]
+    return state
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> Any:
+    """Call a tool that must succeed; return its structured content."""
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content[0].text  # type: ignore[union-attr]
+    return result.structured_content
+
+
+async def refused(client: Client, tool: str, **arguments: Any) -> str:
+    """Call a tool that must fail; return the error text the model reads."""
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error, f"{tool} should have been refused: {result.structured_content}"
+    return result.content[0].text  # type: ignore[union-attr]
+
+
+def find_order(
+    data: dict[str, Any],
+    status: str,
+    payment_source: str | None = None,
+    *,
+    min_items: int = 1,
+    where: Callable[[dict[str, Any], dict[str, Any]], bool] = lambda order, user: True,
+) -> dict[str, Any]:
+    """The first τ² order with this status, first paid from this kind of method, for which `where(order, user)`."""
+    for order in data["orders"].values():
+        if order["status"] != status or len(order["items"]) < min_items:
+            continue
+        method = order["payment_history"][0]["payment_method_id"]
+        if payment_source is not None and not method.startswith(payment_source):
+            continue
+        if where(order, data["users"][order["user_id"]]):
+            return order
+    raise LookupError(f"no {status} order paid by {payment_source} that fits")
+
+
+def gift_cards(user: dict[str, Any], at_least: float = 0.0) -> list[dict[str, Any]]:
+    return [m for m in user["payment_methods"].values() if m["source"] == "gift_card" and m["balance"] >= at_least]
