@@ -28,9 +28,13 @@ def evaluate(expression: str) -> float:
         )
     try:
         tree = ast.parse(expression, mode="eval")
-    except (SyntaxError, RecursionError, MemoryError):
+    except SyntaxError as exc:
+        if "too many nested" in str(exc):
+            raise InvalidArguments("The expression is nested too deeply.", "Use fewer parentheses.") from None
         raise InvalidArguments(f"'{expression}' is not a complete arithmetic expression.",
                                "Check the parentheses and operators.") from None
+    except (RecursionError, MemoryError):
+        raise InvalidArguments("The expression is nested too deeply.", "Use fewer parentheses.") from None
 
     def value(node: ast.AST) -> float:
         if isinstance(node, ast.Constant) and isinstance(node.value, int | float):

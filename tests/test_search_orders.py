@@ -1,0 +1,79 @@
+"""search_orders: filters, newest first, cursor pages; on a generated shop, which has order dates."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from server.app import build_server
+from server.settings import Settings
+
+from shop_support import call, connected, refused
+
+
+@pytest.fixture
+async def generated(tmp_path: Path) -> AsyncIterator[Client]:
+    settings = Settings(db_path=tmp_path / "generated.sqlite3", seed_customers=30, seed_orders=120)
+    async with connected(build_server(settings)) as c:
+        yield c
+
+
+async def all_pages(client: Client, **filters: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = await call(client, "search_orders", limit=7, **filters, **({"cursor": cursor} if cursor else {}))
+        found += page["orders"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return found
+
+
+async def test_pages_cover_every_order_once_newest_first(generated: Client) -> None:
+    orders = await all_pages(generated)
+    assert len(orders) == 120
+    assert len({o["order_id"] for o in orders}) == 120
+
+
+async def test_filters_by_status_and_customer(generated: Client) -> None:
+    pending = await all_pages(generated, status="pending")
+    assert pending and all(o["status"] == "pending" for o in pending)
+    user_id = pending[0]["user_id"]
+    theirs = await all_pages(generated, user_id=user_id)
+    details = await call(generated, "get_user_details", user_id=user_id)
+    assert sorted(o["order_id"] for o in theirs) == sorted(details["orders"])
+
+
+async def test_filters_by_date_range(generated: Client) -> None:
+    orders = await all_pages(generated)
+    dates = sorted(o["placed_at"] for o in orders)
+    middle = dates[len(dates) // 2]
+    later = await all_pages(generated, placed_from=middle)
+    assert sorted(o["placed_at"] for o in later) == [d for d in dates if d >= middle]
+
+
+async def test_filters_by_product_and_summarises_items(generated: Client) -> None:
+    some = (await call(generated, "search_orders", limit=1))["orders"][0]
+    order = await call(generated, "get_order_details", order_id=some["order_id"])
+    assert some["item_names"] == [i["name"] for i in order["items"]]
+    assert some["total"] == round(sum(i["price"] for i in order["items"]), 2)
+    product_id = order["items"][0]["product_id"]
+    with_product = await all_pages(generated, product_id=product_id)
+    assert some["order_id"] in {o["order_id"] for o in with_product}
+    for summary in with_product[:5]:
+        full = await call(generated, "get_order_details", order_id=summary["order_id"])
+        assert product_id in {i["product_id"] for i in full["items"]}
+
+
+async def test_order_summary_text_names_the_orders(generated: Client) -> None:
+    result = await generated.call_tool("search_orders", {"limit": 3})
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert all(o["order_id"] in text for o in result.structured_content["orders"])  # type: ignore[index]
+    assert "cursor" in text
+
+
+async def test_bad_date_is_refused_with_the_expected_format(generated: Client) -> None:
+    text = await refused(generated, "search_orders", placed_from="last tuesday")
+    assert "placed_from" in text and "ISO 8601" in text
