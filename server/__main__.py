@@ -21,24 +21,27 @@ from .settings import Settings
 def _parser() -> argparse.ArgumentParser:
     defaults = Settings()
     parser = argparse.ArgumentParser(prog="shopdesk", description="A shop's customer-service tools over MCP.")
-    parser.add_argument("--db", type=Path, default=defaults.db_path,
-                        help=f"database file (env SHOPDESK_DB; default {defaults.db_path})")
+    db_help = f"database file (env SHOPDESK_DB; default {defaults.db_path})"
+    parser.add_argument("--db", type=Path, default=defaults.db_path, help=db_help)
+    # --db is accepted before or after the command: `shopdesk --db x serve` and `shopdesk serve --db x`.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=db_help)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the MCP server (the default command)")
+    serve = commands.add_parser("serve", parents=[common], help="run the MCP server (the default command)")
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio",
                        help="stdio for Claude Desktop and IDEs (default), or Streamable HTTP")
     serve.add_argument("--host", default=defaults.host, help="HTTP host to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=defaults.port, help="HTTP port (default 8000)")
 
-    init = commands.add_parser("init", help="create a database filled with generated demo data")
+    init = commands.add_parser("init", parents=[common], help="create a database filled with generated demo data")
     init.add_argument("--customers", type=int, default=defaults.seed_customers)
     init.add_argument("--orders", type=int, default=defaults.seed_orders)
     init.add_argument("--seed", type=int, default=defaults.seed, help="same seed, same shop")
 
-    imp = commands.add_parser("import-tau2", help="create a database from a τ²-bench retail db.json")
+    imp = commands.add_parser("import-tau2", parents=[common], help="create a database from a τ²-bench retail db.json")
     imp.add_argument("file", type=Path)
-    exp = commands.add_parser("export-tau2", help="write the database as a τ²-bench retail db.json")
+    exp = commands.add_parser("export-tau2", parents=[common], help="write the database as a τ²-bench retail db.json")
     exp.add_argument("file", type=Path, help="output file, or - for stdout")
 
     commands.add_parser("version", help="print the version")

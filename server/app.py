@@ -33,12 +33,12 @@ Money is in dollars with two decimals; ids: orders '#W0000000', tickets 'TCK-000
 def build_server(settings: Settings | None = None) -> ShopServer:
     shop = Shop(settings or Settings())
     server = ShopServer(
+        shop,
         "shopdesk",
         title="shopdesk",
         description="A shop's customer-service tools: customers, orders, returns, exchanges, support tickets.",
         instructions=INSTRUCTIONS,
         version=__version__,
-        lifespan=shop.lifespan,
         log_level=shop.settings.log_level.upper(),  # type: ignore[arg-type]
     )
     register_all(server, shop)

@@ -16,6 +16,7 @@ from mcp.types import CallToolResult, Tool
 from pydantic import ValidationError
 
 from .errors import InvalidArguments
+from .shop import Shop
 
 _MAX_SHOWN_ERRORS = 5
 
@@ -38,8 +39,9 @@ def describe_validation_error(tool: str, error: ValidationError, schema: dict[st
 
 
 class ShopServer(MCPServer[Any]):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, shop: Shop, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, lifespan=shop.lifespan, **kwargs)
+        self.shop = shop
         self._schemas: dict[str, dict[str, Any]] | None = None
 
     async def list_tools(self) -> list[Tool]:

@@ -172,10 +172,10 @@ async def search(
         clauses.append("o.placed_at < ?")
         params.append(placed_to)
     if product_id is not None:
-        clauses.append("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_id = ?)")
+        clauses.append("o.id IN (SELECT order_id FROM order_items WHERE product_id = ?)")
         params.append(product_id)
     if item_id is not None:
-        clauses.append("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.item_id = ?)")
+        clauses.append("o.id IN (SELECT order_id FROM order_items WHERE item_id = ?)")
         params.append(item_id)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     async with conn.execute(

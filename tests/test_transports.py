@@ -1,0 +1,117 @@
+"""The server as clients really reach it: a subprocess over stdio (as Claude Desktop launches it), and HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp.client.stdio import StdioServerParameters
+
+from shop_support import connected
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def server_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+async def test_stdio_subprocess_creates_demo_shop_and_answers(tmp_path: Path) -> None:
+    db_path = tmp_path / "new-shop.sqlite3"
+    params = StdioServerParameters(command=sys.executable, args=["-m", "server", "serve", "--db", str(db_path)],
+                                   env=server_env(), cwd=str(tmp_path))
+    async with connected(params) as client:
+        tools = {t.name for t in (await client.list_tools()).tools}
+        assert "cancel_pending_order" in tools
+        page = (await client.call_tool("search_orders", {"limit": 2})).structured_content
+        assert len(page["orders"]) == 2  # type: ignore[index]
+        order_id = page["orders"][0]["order_id"]  # type: ignore[index]
+        order = await client.call_tool("get_order_details", {"order_id": order_id})
+        assert not order.is_error and order.structured_content["order_id"] == order_id  # type: ignore[index]
+        refused = await client.call_tool("cancel_pending_order", {"order_id": "#W1", "reason": "no longer needed"})
+        assert refused.is_error
+    assert db_path.exists()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server", "serve", "--transport", "http", "--port", str(port),
+         "--db", str(tmp_path / "http.sqlite3")],
+        env=server_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until_listening(port, process)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Block until the server accepts connections (readiness, not timing: gives up after 30 s)."""
+    for _ in range(300):
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                return
+        except OSError:
+            try:
+                process.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                pass
+    raise TimeoutError("server did not start listening")
+
+
+async def test_streamable_http_on_loopback(http_server: str) -> None:
+    async with connected(http_server) as client:
+        result = await client.call_tool("list_all_product_types", {})
+        assert not result.is_error and len(result.structured_content["product_types"]) > 5  # type: ignore[index]
+        bad = await client.call_tool("get_order_details", {"order_id": "nope"})
+        assert bad.is_error and "`order_id`" in bad.content[0].text  # type: ignore[union-attr]
+
+
+def test_http_binds_loopback_only_and_refuses_foreign_hosts(http_server: str) -> None:
+    port = int(http_server.split(":")[2].split("/")[0])
+    # Bound to 127.0.0.1 itself, not to every address: another loopback address gets no answer
+    # (a server on 0.0.0.0 would accept this connection).
+    with socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.2", port), timeout=2).close()
+    # DNS-rebinding protection: a request naming another host is turned away.
+    response = httpx2.post(http_server, headers={"Host": "evil.example", "Content-Type": "application/json",
+                                                  "Accept": "application/json, text/event-stream"},
+                           json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    assert response.status_code in (400, 403, 421)
+
+
+def test_stdio_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
+    initialize = ('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",'
+                  '"capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}\n')
+    run = subprocess.run(
+        [sys.executable, "-m", "server", "serve", "--db", str(tmp_path / "raw.sqlite3")],
+        input=initialize, capture_output=True, text=True, env=server_env(), cwd=tmp_path, timeout=60,
+    )
+    lines = [line for line in run.stdout.splitlines() if line.strip()]
+    assert lines, run.stderr
+    import json
+
+    messages = [json.loads(line) for line in lines]
+    assert all(m.get("jsonrpc") == "2.0" for m in messages)
+    assert messages[0]["id"] == 1 and messages[0]["result"]["serverInfo"]["name"] == "shopdesk"
+    assert "creating demo data" in run.stderr  # logs go to stderr
