@@ -105,3 +105,13 @@ async def test_search_customers_needs_a_filter(client: Client) -> None:
 async def test_search_customers_rejects_a_forged_cursor(client: Client) -> None:
     text = await refused(client, "search_customers", name="a", cursor="not-a-cursor")
     assert "cursor" in text
+
+
+async def test_same_address_again_changes_nothing(client: Client, db: Database, tau2_data: dict[str, Any]) -> None:
+    user = some_user(tau2_data)
+    new = {"address1": "1 Elm Street", "address2": "", "city": "Austin", "state": "TX", "country": "USA",
+           "zip": "78701"}
+    await call(client, "modify_user_address", user_id=user["user_id"], **new)
+    once = await snapshot(db)
+    assert (await call(client, "modify_user_address", user_id=user["user_id"], **new))["address"] == new
+    assert await snapshot(db) == once

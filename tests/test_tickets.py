@@ -98,3 +98,12 @@ async def test_transfer_to_human_agents_opens_an_escalated_ticket(client: Client
 
 async def test_unknown_ticket_is_not_found(client: Client) -> None:
     assert "not found" in await refused(client, "get_ticket", ticket_id="TCK-999999")
+
+
+async def test_same_escalation_twice_changes_nothing(client: Client, db: Database, tau2_data: dict[str, Any]) -> None:
+    ticket = await open_ticket(client, some_user(tau2_data))
+    args = dict(ticket_id=ticket["ticket_id"], reason="Needs a courier", summary="Cracked lamp.")
+    first = await call(client, "escalate_ticket", **args)
+    once = await snapshot(db)
+    assert await call(client, "escalate_ticket", **args) == first
+    assert await snapshot(db) == once

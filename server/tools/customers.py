@@ -74,11 +74,12 @@ def register(server: ShopServer, shop: Shop) -> None:
         """
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
         async with shop.db.transaction() as conn:
-            before = found(await repo.get(conn, user_id), f"Customer {user_id}", NO_SUCH_USER)
-            await repo.update_address(conn, user_id, address)
-            await audit.record(conn, "modify_user_address", user_id,
-                               {"from": before.address.model_dump(), "to": address.model_dump()})
             user = found(await repo.get(conn, user_id), f"Customer {user_id}", NO_SUCH_USER)
+            if user.address != address:  # the same address again changes nothing
+                await repo.update_address(conn, user_id, address)
+                await audit.record(conn, "modify_user_address", user_id,
+                                   {"from": user.address.model_dump(), "to": address.model_dump()})
+                user = user.model_copy(update={"address": address})
         return present(user, render.user(user))
 
     @server.tool(annotations=lookup("Search customers"))

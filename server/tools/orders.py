@@ -121,10 +121,11 @@ def register(server: ShopServer, shop: Shop) -> None:
         async with shop.db.transaction() as conn:
             order = await _order(conn, order_id)
             policy.ensure_address_modifiable(order)
-            await repo.set_address(conn, order, address)
-            await audit.record(conn, "modify_pending_order_address", order_id,
-                               {"from": order.address.model_dump(), "to": address.model_dump()})
-            order = await _order(conn, order_id)
+            if order.address != address:  # the same address again changes nothing
+                await repo.set_address(conn, order, address)
+                await audit.record(conn, "modify_pending_order_address", order_id,
+                                   {"from": order.address.model_dump(), "to": address.model_dump()})
+                order = await _order(conn, order_id)
         return present(order, render.order(order))
 
     @server.tool(annotations=change("Change a pending order's payment method"))

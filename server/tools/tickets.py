@@ -135,9 +135,12 @@ def register(server: ShopServer, shop: Shop) -> None:
         async with shop.db.transaction() as conn:
             ticket = await _ticket(conn, ticket_id)
             policy.ensure_ticket_transition(ticket_id, ticket.status, "escalated")
-            await repo.escalate(conn, ticket_id, reason, summary)
-            await audit.record(conn, "escalate_ticket", ticket_id, {"reason": reason})
-            ticket = await _ticket(conn, ticket_id)
+            already = ticket.status == "escalated" and ticket.escalation is not None and (
+                ticket.escalation.reason, ticket.escalation.summary) == (reason, summary)
+            if not already:  # the same escalation again changes nothing
+                await repo.escalate(conn, ticket_id, reason, summary)
+                await audit.record(conn, "escalate_ticket", ticket_id, {"reason": reason})
+                ticket = await _ticket(conn, ticket_id)
         return present(ticket, render.ticket(ticket))
 
     @server.tool(annotations=addition("Transfer to a human agent"))
