@@ -41,10 +41,14 @@ PaymentMethodId = Annotated[
     ),
 ]
 Email = Annotated[str, Field(description="An email address, e.g. 'someone@example.com'.", min_length=3, max_length=254)]
-PersonName = Annotated[str, Field(min_length=1, max_length=100)]
+FirstName = Annotated[str, Field(description="The customer's first name, e.g. 'John'.", min_length=1, max_length=100)]
+LastName = Annotated[str, Field(description="The customer's last name, e.g. 'Doe'.", min_length=1, max_length=100)]
 Zip = Annotated[str, Field(description="A zip code, e.g. '12345'.", min_length=3, max_length=10)]
-AddressLine = Annotated[str, Field(min_length=1, max_length=200)]
-OptionalAddressLine = Annotated[str, Field(description="May be an empty string.", max_length=200)]
+Address1 = Annotated[str, Field(description="First address line, e.g. '123 Main St'.", min_length=1, max_length=200)]
+Address2 = Annotated[str, Field(description="Second address line, e.g. 'Apt 1', or '' if none.", max_length=200)]
+City = Annotated[str, Field(description="City, e.g. 'San Francisco'.", min_length=1, max_length=100)]
+State = Annotated[str, Field(description="State or province, e.g. 'CA'.", min_length=1, max_length=100)]
+Country = Annotated[str, Field(description="Country, e.g. 'USA'.", min_length=1, max_length=100)]
 Cursor = Annotated[
     str | None, Field(description="The next_cursor of the previous page; omit for the first page.", max_length=200)
 ]
@@ -57,5 +61,5 @@ IsoDate = Annotated[
     ),
 ]
 TicketId = Annotated[str, Field(description="A ticket id, e.g. 'TCK-000042'.", pattern=r"^TCK-\d{1,12}$")]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-LongText = Annotated[str, Field(min_length=1, max_length=4000)]
+ShortText = Annotated[str, Field(description="One line, at most 200 characters.", min_length=1, max_length=200)]
+LongText = Annotated[str, Field(description="Free text, at most 4000 characters.", min_length=1, max_length=4000)]

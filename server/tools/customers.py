@@ -14,7 +14,7 @@ from ..models import Address, CustomerPage, User, UserIdResult
 from ..repositories import audit
 from ..repositories import customers as repo
 from ..shop import Shop
-from .arguments import AddressLine, Cursor, Email, OptionalAddressLine, PageSize, PersonName, UserId, Zip
+from .arguments import Address1, Address2, City, Country, Cursor, Email, FirstName, LastName, PageSize, State, UserId, Zip
 from .cursors import decode_cursor, encode_cursor
 from .results import change, found, lookup, present
 
@@ -35,7 +35,7 @@ def register(server: ShopServer, shop: Shop) -> None:
 
     @server.tool(annotations=lookup("Find a customer by name and zip"))
     async def find_user_id_by_name_zip(
-        first_name: PersonName, last_name: PersonName, zip: Zip
+        first_name: FirstName, last_name: LastName, zip: Zip
     ) -> Annotated[CallToolResult, UserIdResult]:
         """Find a customer's user id by first name, last name (case-insensitive) and zip code (exact).
 
@@ -60,11 +60,11 @@ def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=change("Change a customer's default address"))
     async def modify_user_address(
         user_id: UserId,
-        address1: AddressLine,
-        address2: OptionalAddressLine,
-        city: AddressLine,
-        state: AddressLine,
-        country: AddressLine,
+        address1: Address1,
+        address2: Address2,
+        city: City,
+        state: State,
+        country: Country,
         zip: Zip,
     ) -> Annotated[CallToolResult, User]:
         """Change the default address in a customer's profile (existing orders keep theirs).

@@ -18,8 +18,8 @@ from ..repositories import products as products_repo
 from ..mcp_server import ShopServer
 from ..shop import Shop
 from .arguments import (
-    AddressLine, Cursor, IsoDate, ItemId, ItemIds, OptionalAddressLine, OrderId, PageSize, PaymentMethodId,
-    ProductId, UserId, Zip,
+    Address1, Address2, City, Country, Cursor, IsoDate, ItemId, ItemIds, OrderId, PageSize, PaymentMethodId,
+    ProductId, State, UserId, Zip,
 )
 from .cursors import decode_cursor, encode_cursor
 from .results import change, found, lookup, present
@@ -83,7 +83,10 @@ def register(server: ShopServer, shop: Shop) -> None:
         return present(page, render.order_page(page))
 
     @server.tool(annotations=change("Cancel a pending order"))
-    async def cancel_pending_order(order_id: OrderId, reason: CancelReason) -> Annotated[CallToolResult, Order]:
+    async def cancel_pending_order(
+        order_id: OrderId,
+        reason: Annotated[CancelReason, Field(description="Why the customer cancels, exactly one of these two.")],
+    ) -> Annotated[CallToolResult, Order]:
         """Cancel a 'pending' order and refund it. Only pending orders can be cancelled (not processed,
         delivered, or item-modified ones); the reason must be 'no longer needed' or 'ordered by mistake'.
 
@@ -106,11 +109,11 @@ def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=change("Change a pending order's shipping address"))
     async def modify_pending_order_address(
         order_id: OrderId,
-        address1: AddressLine,
-        address2: OptionalAddressLine,
-        city: AddressLine,
-        state: AddressLine,
-        country: AddressLine,
+        address1: Address1,
+        address2: Address2,
+        city: City,
+        state: State,
+        country: Country,
         zip: Zip,
     ) -> Annotated[CallToolResult, Order]:
         """Change the shipping address of a pending order.

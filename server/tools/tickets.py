@@ -50,10 +50,10 @@ def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=addition("Open a support ticket"))
     async def create_ticket(
         user_id: UserId,
-        subject: ShortText,
+        subject: Annotated[ShortText, Field(description="What the ticket is about, in one line.")],
         message: Annotated[LongText, Field(description="The customer's request, in their words or summarised.")],
         order_id: Annotated[OrderId | None, Field(description="The order this is about, if any.")] = None,
-        priority: TicketPriority = "normal",
+        priority: Annotated[TicketPriority, Field(description="How urgent: low, normal, high or urgent.")] = "normal",
     ) -> Annotated[CallToolResult, Ticket]:
         """Open a support ticket for a customer, optionally about one of their orders, with a first message.
 
@@ -98,7 +98,7 @@ def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=addition("Add a message to a ticket"))
     async def add_ticket_message(
         ticket_id: TicketId,
-        body: LongText,
+        body: Annotated[LongText, Field(description="The message text.")],
         author: Annotated[MessageAuthor, Field(description="Who wrote it: 'agent' (you) or 'customer'.")] = "agent",
     ) -> Annotated[CallToolResult, Ticket]:
         """Add a message to a ticket's thread (not to a closed one). Returns the ticket."""
@@ -111,7 +111,10 @@ def register(server: ShopServer, shop: Shop) -> None:
         return present(ticket, render.ticket(ticket))
 
     @server.tool(annotations=change("Change a ticket's status"))
-    async def set_ticket_status(ticket_id: TicketId, status: TicketStatus) -> Annotated[CallToolResult, Ticket]:
+    async def set_ticket_status(
+        ticket_id: TicketId,
+        status: Annotated[TicketStatus, Field(description="The new status.")],
+    ) -> Annotated[CallToolResult, Ticket]:
         """Move a ticket to another status: open, waiting_on_customer, escalated, resolved or closed.
         A closed ticket is final; a resolved one can be reopened. To hand a ticket to a human with a
         reason, use escalate_ticket instead. Returns the ticket."""
