@@ -29,7 +29,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         Use this first to identify the customer you are talking to; if they cannot remember their
         email, use find_user_id_by_name_zip. Returns the user id.
         """
-        user_id = found(await repo.find_user_id_by_email(shop.db.read, email), f"No customer with email {email}",
+        user_id = found(await repo.find_user_id_by_email(shop.db.read, email), f"A customer with email {email}",
                         NO_SUCH_USER)
         return present(UserIdResult(user_id=user_id), user_id)
 
@@ -43,7 +43,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         """
         user_id = found(
             await repo.find_user_id_by_name_zip(shop.db.read, first_name, last_name, zip),
-            f"No customer named {first_name} {last_name} with zip {zip}", NO_SUCH_USER,
+            f"A customer named {first_name} {last_name} with zip {zip}", NO_SUCH_USER,
         )
         return present(UserIdResult(user_id=user_id), user_id)
 
