@@ -39,8 +39,11 @@ async def sample_ids(db_path: Path, count: int) -> dict[str, list[str]]:
     db = await Database.open(db_path, create=False)
     try:
         ids: dict[str, list[str]] = {}
-        for key, sql in (("order", "SELECT order_id FROM orders"), ("user", "SELECT user_id FROM customers"),
-                         ("email", "SELECT email FROM customers")):
+        for key, sql in (
+            ("order", "SELECT order_id FROM orders"),
+            ("user", "SELECT user_id FROM customers"),
+            ("email", "SELECT email FROM customers"),
+        ):
             async with db.read.execute(f"{sql} ORDER BY random() LIMIT ?", (count,)) as cur:
                 ids[key] = [r[0] for r in await cur.fetchall()]
         return ids

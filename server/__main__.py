@@ -29,8 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = commands.add_parser("serve", parents=[common], help="run the MCP server (the default command)")
-    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio",
-                       help="stdio for Claude Desktop and IDEs (default), or Streamable HTTP")
+    serve.add_argument(
+        "--transport",
+        choices=["stdio", "http"],
+        default="stdio",
+        help="stdio for Claude Desktop and IDEs (default), or Streamable HTTP",
+    )
     serve.add_argument("--host", default=defaults.host, help="HTTP host to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=defaults.port, help="HTTP port (default 8000)")
 
@@ -95,8 +99,9 @@ def _refuse_existing(db_path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = replace(Settings(), db_path=args.db)
-    logging.basicConfig(stream=sys.stderr, level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     command = args.command or "serve"
     try:
         if command == "version":
@@ -104,10 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "serve":
             from .serve import serve
 
-            transport = getattr(args, "transport", "stdio")
-            host = getattr(args, "host", settings.host)
-            port = getattr(args, "port", settings.port)
-            serve(settings, transport=transport, host=host, port=port)
+            serve(
+                settings,
+                transport="http" if getattr(args, "transport", "stdio") == "http" else "stdio",
+                host=getattr(args, "host", settings.host),
+                port=getattr(args, "port", settings.port),
+            )
         elif command == "init":
             counts = asyncio.run(_init(args.db, args.customers, args.orders, args.seed))
             print(f"created {args.db}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))

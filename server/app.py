@@ -39,7 +39,7 @@ def build_server(settings: Settings | None = None) -> ShopServer:
         description="A shop's customer-service tools: customers, orders, returns, exchanges, support tickets.",
         instructions=INSTRUCTIONS,
         version=__version__,
-        log_level=shop.settings.log_level.upper(),  # type: ignore[arg-type]
+        log_level=shop.settings.log_level,
     )
     register_all(server, shop)
     return server

@@ -200,9 +200,7 @@ async def _configure(conn: aiosqlite.Connection) -> None:
 
 
 async def _apply_migrations(conn: aiosqlite.Connection) -> None:
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
+    await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     async with conn.execute("SELECT name FROM schema_migrations") as cursor:
         applied = {row[0] for row in await cursor.fetchall()}
     for name, migrate in MIGRATIONS:
@@ -212,9 +210,7 @@ async def _apply_migrations(conn: aiosqlite.Connection) -> None:
         await conn.execute("BEGIN IMMEDIATE")
         try:
             await migrate(conn)
-            await conn.execute(
-                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, utc_now())
-            )
+            await conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, utc_now()))
             await conn.commit()
         except BaseException:
             await conn.rollback()
@@ -246,8 +242,7 @@ class Database:
         except sqlite3.DatabaseError as exc:
             await writer.close()
             raise DatabaseUnavailable(
-                f"{path} is not a usable shopdesk database ({exc}); "
-                "point --db at another file or move this one away"
+                f"{path} is not a usable shopdesk database ({exc}); point --db at another file or move this one away"
             ) from exc
         reader = await aiosqlite.connect(path, isolation_level=None)
         await _configure(reader)

@@ -12,7 +12,7 @@ from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, Tool
+from mcp.types import Tool
 from pydantic import ValidationError
 
 from .errors import InvalidArguments
@@ -55,9 +55,7 @@ class ShopServer(MCPServer[Any]):
             self._schemas = {tool.name: tool.input_schema for tool in await self.list_tools()}
         return self._schemas
 
-    async def call_tool(
-        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
-    ) -> Any:
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
         schema = (await self._input_schemas()).get(name)
         if schema is not None:
             unknown = sorted(set(arguments) - set(schema.get("properties", {})))
@@ -68,9 +66,8 @@ class ShopServer(MCPServer[Any]):
                     f"Call it again with only its arguments ({known}); nothing was changed.",
                 )
         try:
-            result: CallToolResult = await super().call_tool(name, arguments, context)
+            return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError) and not isinstance(exc, UnexpectedToolError) and schema:
                 raise describe_validation_error(name, exc.__cause__, schema) from exc.__cause__
             raise
-        return result

@@ -33,7 +33,9 @@ _WHAT_NEXT_BY_STATUS = {
 
 def _refuse_status(order: Order, action: str, allowed: str) -> PolicyRefusal:
     hint = _WHAT_NEXT_BY_STATUS.get(order.status, "Tell the customer this action is not possible.")
-    return PolicyRefusal(f"Order {order.order_id} is '{order.status}', and only {allowed} orders can be {action}.", hint)
+    return PolicyRefusal(
+        f"Order {order.order_id} is '{order.status}', and only {allowed} orders can be {action}.", hint
+    )
 
 
 # --- cancel ---------------------------------------------------------------------------------
@@ -213,7 +215,9 @@ def ensure_ticket_transition(ticket_id: str, current: TicketStatus, new: TicketS
         allowed = sorted(_TICKET_TRANSITIONS[current])
         raise PolicyRefusal(
             f"Ticket {ticket_id} is '{current}' and cannot move to '{new}'.",
-            f"Allowed next statuses: {', '.join(allowed)}." if allowed else "A closed ticket is final: create a new one.",
+            f"Allowed next statuses: {', '.join(allowed)}."
+            if allowed
+            else "A closed ticket is final: create a new one.",
         )
 
 

@@ -9,8 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .models import (
-    Address, CreditCard, CustomerPage, GiftCard, ItemDetails, Order, OrderPage, Product, Ticket, TicketPage,
-    TicketSummary, User,
+    Address,
+    CreditCard,
+    CustomerPage,
+    GiftCard,
+    ItemDetails,
+    Order,
+    OrderPage,
+    Product,
+    Ticket,
+    TicketPage,
+    TicketSummary,
+    User,
 )
 from .money import format_money, to_cents
 
@@ -51,8 +61,10 @@ def order(o: Order) -> str:
         )
     lines.append(f"Items total: {format_money(sum(to_cents(i.price) for i in o.items))}")
     for entry in o.payment_history:
-        lines.append(f"{entry.transaction_type.capitalize()}: {format_money(to_cents(entry.amount))} "
-                     f"via {entry.payment_method_id}")
+        lines.append(
+            f"{entry.transaction_type.capitalize()}: {format_money(to_cents(entry.amount))} "
+            f"via {entry.payment_method_id}"
+        )
     for f in o.fulfillments:
         lines.append(f"Shipment {', '.join(f.tracking_id)}: items {', '.join(f.item_ids)}")
     if o.cancel_reason:
@@ -78,8 +90,10 @@ def product(p: Product) -> str:
 
 def item(i: ItemDetails) -> str:
     state = "available" if i.available else "NOT available"
-    return (f"Item {i.item_id}: {i.product_name} (product {i.product_id}); {_options(i.options)}; "
-            f"{format_money(to_cents(i.price))}; {state}")
+    return (
+        f"Item {i.item_id}: {i.product_name} (product {i.product_id}); {_options(i.options)}; "
+        f"{format_money(to_cents(i.price))}; {state}"
+    )
 
 
 def _more(cursor: str | None) -> str:

@@ -17,62 +17,260 @@ from .repositories import bulk
 
 # Product types: name, option name -> values, typical price in cents.
 CATALOGUE: list[tuple[str, dict[str, list[str]], int]] = [
-    ("T-Shirt", {"color": ["black", "white", "navy", "red", "green"], "size": ["S", "M", "L", "XL"],
-                 "material": ["cotton", "polyester"]}, 2400),
-    ("Hoodie", {"color": ["grey", "black", "blue"], "size": ["S", "M", "L", "XL", "XXL"],
-                "zipper": ["full", "none"]}, 5900),
-    ("Running Shoes", {"size": ["7", "8", "9", "10", "11", "12"], "color": ["black", "white", "orange"],
-                       "sole": ["road", "trail"]}, 11900),
-    ("Backpack", {"capacity": ["18L", "25L", "32L"], "color": ["black", "olive", "grey"],
-                  "material": ["nylon", "canvas"]}, 7400),
-    ("Water Bottle", {"capacity": ["500ml", "750ml", "1000ml"], "material": ["steel", "glass", "plastic"],
-                      "color": ["blue", "black", "white"]}, 2600),
-    ("Desk Lamp", {"color": ["black", "white", "brass"], "brightness": ["low", "medium", "high"],
-                   "power": ["USB", "mains", "battery"]}, 4500),
-    ("Office Chair", {"material": ["mesh", "fabric", "leather"], "color": ["black", "grey", "blue"],
-                      "armrest": ["fixed", "adjustable"]}, 28900),
-    ("Mechanical Keyboard", {"switch": ["linear", "tactile", "clicky"], "layout": ["full", "TKL", "60%"],
-                             "backlight": ["none", "white", "RGB"]}, 12900),
+    (
+        "T-Shirt",
+        {
+            "color": ["black", "white", "navy", "red", "green"],
+            "size": ["S", "M", "L", "XL"],
+            "material": ["cotton", "polyester"],
+        },
+        2400,
+    ),
+    (
+        "Hoodie",
+        {"color": ["grey", "black", "blue"], "size": ["S", "M", "L", "XL", "XXL"], "zipper": ["full", "none"]},
+        5900,
+    ),
+    (
+        "Running Shoes",
+        {"size": ["7", "8", "9", "10", "11", "12"], "color": ["black", "white", "orange"], "sole": ["road", "trail"]},
+        11900,
+    ),
+    (
+        "Backpack",
+        {"capacity": ["18L", "25L", "32L"], "color": ["black", "olive", "grey"], "material": ["nylon", "canvas"]},
+        7400,
+    ),
+    (
+        "Water Bottle",
+        {
+            "capacity": ["500ml", "750ml", "1000ml"],
+            "material": ["steel", "glass", "plastic"],
+            "color": ["blue", "black", "white"],
+        },
+        2600,
+    ),
+    (
+        "Desk Lamp",
+        {
+            "color": ["black", "white", "brass"],
+            "brightness": ["low", "medium", "high"],
+            "power": ["USB", "mains", "battery"],
+        },
+        4500,
+    ),
+    (
+        "Office Chair",
+        {
+            "material": ["mesh", "fabric", "leather"],
+            "color": ["black", "grey", "blue"],
+            "armrest": ["fixed", "adjustable"],
+        },
+        28900,
+    ),
+    (
+        "Mechanical Keyboard",
+        {
+            "switch": ["linear", "tactile", "clicky"],
+            "layout": ["full", "TKL", "60%"],
+            "backlight": ["none", "white", "RGB"],
+        },
+        12900,
+    ),
     ("Wireless Mouse", {"color": ["black", "white"], "grip": ["palm", "claw"], "sensor": ["optical", "laser"]}, 3900),
-    ("Headphones", {"type": ["over-ear", "on-ear", "in-ear"], "connectivity": ["wired", "wireless"],
-                    "color": ["black", "white", "red"]}, 14900),
-    ("Smart Watch", {"color": ["black", "silver", "gold"], "band": ["silicone", "leather", "metal"],
-                     "size": ["40mm", "44mm"]}, 24900),
-    ("Coffee Maker", {"color": ["black", "stainless"], "capacity": ["4 cups", "8 cups", "12 cups"],
-                      "type": ["drip", "espresso", "french press"]}, 9900),
-    ("Blender", {"capacity": ["1L", "1.5L", "2L"], "power": ["500W", "800W", "1200W"],
-                 "color": ["black", "white", "red"]}, 8900),
-    ("Yoga Mat", {"thickness": ["4mm", "6mm", "8mm"], "material": ["PVC", "TPE", "natural rubber"],
-                  "color": ["purple", "green", "blue"]}, 3400),
-    ("Tent", {"size": ["2-person", "4-person", "6-person"], "season": ["3-season", "4-season"],
-              "color": ["green", "orange", "blue"]}, 21900),
-    ("Sunglasses", {"frame": ["black", "tortoise", "gold"], "lens": ["grey", "green", "mirrored"],
-                    "polarized": ["yes", "no"]}, 8900),
-    ("Bookshelf", {"material": ["oak", "pine", "metal"], "height": ["3 ft", "5 ft", "6 ft"],
-                   "color": ["natural", "white", "black"]}, 15900),
-    ("Electric Kettle", {"capacity": ["1L", "1.5L", "1.7L"], "material": ["glass", "steel", "plastic"],
-                         "color": ["silver", "black", "white"]}, 4900),
-    ("Bluetooth Speaker", {"color": ["black", "blue", "red"], "battery": ["10h", "20h"],
-                           "waterproof": ["yes", "no"]}, 7900),
-    ("Jigsaw Puzzle", {"pieces": ["500", "1000", "1500"], "theme": ["animals", "art", "landscape"],
-                       "difficulty": ["beginner", "intermediate", "expert"]}, 2200),
+    (
+        "Headphones",
+        {
+            "type": ["over-ear", "on-ear", "in-ear"],
+            "connectivity": ["wired", "wireless"],
+            "color": ["black", "white", "red"],
+        },
+        14900,
+    ),
+    (
+        "Smart Watch",
+        {"color": ["black", "silver", "gold"], "band": ["silicone", "leather", "metal"], "size": ["40mm", "44mm"]},
+        24900,
+    ),
+    (
+        "Coffee Maker",
+        {
+            "color": ["black", "stainless"],
+            "capacity": ["4 cups", "8 cups", "12 cups"],
+            "type": ["drip", "espresso", "french press"],
+        },
+        9900,
+    ),
+    (
+        "Blender",
+        {"capacity": ["1L", "1.5L", "2L"], "power": ["500W", "800W", "1200W"], "color": ["black", "white", "red"]},
+        8900,
+    ),
+    (
+        "Yoga Mat",
+        {
+            "thickness": ["4mm", "6mm", "8mm"],
+            "material": ["PVC", "TPE", "natural rubber"],
+            "color": ["purple", "green", "blue"],
+        },
+        3400,
+    ),
+    (
+        "Tent",
+        {
+            "size": ["2-person", "4-person", "6-person"],
+            "season": ["3-season", "4-season"],
+            "color": ["green", "orange", "blue"],
+        },
+        21900,
+    ),
+    (
+        "Sunglasses",
+        {"frame": ["black", "tortoise", "gold"], "lens": ["grey", "green", "mirrored"], "polarized": ["yes", "no"]},
+        8900,
+    ),
+    (
+        "Bookshelf",
+        {
+            "material": ["oak", "pine", "metal"],
+            "height": ["3 ft", "5 ft", "6 ft"],
+            "color": ["natural", "white", "black"],
+        },
+        15900,
+    ),
+    (
+        "Electric Kettle",
+        {
+            "capacity": ["1L", "1.5L", "1.7L"],
+            "material": ["glass", "steel", "plastic"],
+            "color": ["silver", "black", "white"],
+        },
+        4900,
+    ),
+    (
+        "Bluetooth Speaker",
+        {"color": ["black", "blue", "red"], "battery": ["10h", "20h"], "waterproof": ["yes", "no"]},
+        7900,
+    ),
+    (
+        "Jigsaw Puzzle",
+        {
+            "pieces": ["500", "1000", "1500"],
+            "theme": ["animals", "art", "landscape"],
+            "difficulty": ["beginner", "intermediate", "expert"],
+        },
+        2200,
+    ),
 ]
 
-FIRST_NAMES = ["Ava", "Liam", "Maya", "Noah", "Zoe", "Omar", "Lena", "Ivan", "Nora", "Ravi", "Emma", "Kofi", "Sara",
-               "Jonas", "Aiko", "Mateo", "Chloe", "Yusuf", "Ines", "Hugo", "Priya", "Ethan", "Lucia", "Amir", "Mia",
-               "Daniel", "Hana", "Felix", "Grace", "Tariq", "Elena", "Samuel", "Leila", "Oscar", "Rosa", "Kenji"]
-LAST_NAMES = ["Garcia", "Chen", "Smith", "Okafor", "Novak", "Silva", "Kim", "Ahmed", "Muller", "Rossi", "Khan",
-              "Johnson", "Lopez", "Nguyen", "Patel", "Brown", "Sato", "Ivanova", "Martin", "Moore", "Wilson",
-              "Anderson", "Thomas", "Jackson", "Lee", "Hernandez", "Santos", "Kowalski", "Haddad", "Berg"]
-STREETS = ["Maple Avenue", "Oak Street", "Cedar Lane", "Hillcrest Road", "River Road", "Lakeview Drive",
-           "Sunset Boulevard", "Park Avenue", "Elm Street", "Willow Way", "Highland Avenue", "Main Street"]
-CITIES = [("Seattle", "WA", "981"), ("Austin", "TX", "787"), ("Denver", "CO", "802"), ("Boston", "MA", "021"),
-          ("Chicago", "IL", "606"), ("Phoenix", "AZ", "850"), ("Portland", "OR", "972"), ("Atlanta", "GA", "303"),
-          ("Miami", "FL", "331"), ("Columbus", "OH", "432"), ("San Diego", "CA", "921"), ("Nashville", "TN", "372")]
+FIRST_NAMES = [
+    "Ava",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Zoe",
+    "Omar",
+    "Lena",
+    "Ivan",
+    "Nora",
+    "Ravi",
+    "Emma",
+    "Kofi",
+    "Sara",
+    "Jonas",
+    "Aiko",
+    "Mateo",
+    "Chloe",
+    "Yusuf",
+    "Ines",
+    "Hugo",
+    "Priya",
+    "Ethan",
+    "Lucia",
+    "Amir",
+    "Mia",
+    "Daniel",
+    "Hana",
+    "Felix",
+    "Grace",
+    "Tariq",
+    "Elena",
+    "Samuel",
+    "Leila",
+    "Oscar",
+    "Rosa",
+    "Kenji",
+]
+LAST_NAMES = [
+    "Garcia",
+    "Chen",
+    "Smith",
+    "Okafor",
+    "Novak",
+    "Silva",
+    "Kim",
+    "Ahmed",
+    "Muller",
+    "Rossi",
+    "Khan",
+    "Johnson",
+    "Lopez",
+    "Nguyen",
+    "Patel",
+    "Brown",
+    "Sato",
+    "Ivanova",
+    "Martin",
+    "Moore",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Jackson",
+    "Lee",
+    "Hernandez",
+    "Santos",
+    "Kowalski",
+    "Haddad",
+    "Berg",
+]
+STREETS = [
+    "Maple Avenue",
+    "Oak Street",
+    "Cedar Lane",
+    "Hillcrest Road",
+    "River Road",
+    "Lakeview Drive",
+    "Sunset Boulevard",
+    "Park Avenue",
+    "Elm Street",
+    "Willow Way",
+    "Highland Avenue",
+    "Main Street",
+]
+CITIES = [
+    ("Seattle", "WA", "981"),
+    ("Austin", "TX", "787"),
+    ("Denver", "CO", "802"),
+    ("Boston", "MA", "021"),
+    ("Chicago", "IL", "606"),
+    ("Phoenix", "AZ", "850"),
+    ("Portland", "OR", "972"),
+    ("Atlanta", "GA", "303"),
+    ("Miami", "FL", "331"),
+    ("Columbus", "OH", "432"),
+    ("San Diego", "CA", "921"),
+    ("Nashville", "TN", "372"),
+]
 CARD_BRANDS = ["visa", "mastercard", "amex", "discover"]
 # Status mix of a live shop; older orders are further along.
-STATUSES = [("pending", 40), ("processed", 10), ("delivered", 37), ("cancelled", 10), ("return requested", 2),
-            ("exchange requested", 1)]
+STATUSES = [
+    ("pending", 40),
+    ("processed", 10),
+    ("delivered", 37),
+    ("cancelled", 10),
+    ("return requested", 2),
+    ("exchange requested", 1),
+]
 ANCHOR = datetime(2026, 11, 1, 12, 0, 0)
 BATCH_ORDERS = 20_000
 
@@ -104,8 +302,9 @@ def _catalogue_rows(rng: random.Random) -> tuple[bulk.ShopRows, list[list[tuple[
     return rows, sellable
 
 
-def _customer_rows(rng: random.Random, start: int, count: int, rows: bulk.ShopRows,
-                   methods: dict[int, list[str]]) -> None:
+def _customer_rows(
+    rng: random.Random, start: int, count: int, rows: bulk.ShopRows, methods: dict[int, list[str]]
+) -> None:
     for c_key in range(start, start + count):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         city, state, zip_prefix = rng.choice(CITIES)
@@ -113,16 +312,31 @@ def _customer_rows(rng: random.Random, start: int, count: int, rows: bulk.ShopRo
         email = f"{first.lower()}.{last.lower()}{c_key}@example.com"
         phone = f"+1-{rng.randint(201, 989)}-555-{c_key % 10000:04d}"
         address2 = rng.choice(["", f"Apt {rng.randint(1, 99)}", f"Suite {rng.randint(100, 999)}"])
-        rows.customers.append((c_key, user_id, first, last, email, phone, f"{rng.randint(1, 9999)} {rng.choice(STREETS)}",
-                               address2, city, state, "USA", f"{zip_prefix}{rng.randint(0, 99):02d}",
-                               (ANCHOR - timedelta(days=rng.randint(365, 1500))).strftime("%Y-%m-%dT%H:%M:%S")))
+        rows.customers.append(
+            (
+                c_key,
+                user_id,
+                first,
+                last,
+                email,
+                phone,
+                f"{rng.randint(1, 9999)} {rng.choice(STREETS)}",
+                address2,
+                city,
+                state,
+                "USA",
+                f"{zip_prefix}{rng.randint(0, 99):02d}",
+                (ANCHOR - timedelta(days=rng.randint(365, 1500))).strftime("%Y-%m-%dT%H:%M:%S"),
+            )
+        )
         own = []
         for index, source in enumerate(rng.sample(["credit_card", "paypal", "gift_card"], k=rng.randint(1, 3))):
             m_key = (c_key - 1) * 3 + index + 1  # at most three methods each, so keys never collide
             method_id = f"{source}_{1_000_000 + m_key}"
             if source == "credit_card":
-                rows.payment_methods.append((m_key, method_id, c_key, source, rng.choice(CARD_BRANDS),
-                                             f"{rng.randint(0, 9999):04d}", None))
+                rows.payment_methods.append(
+                    (m_key, method_id, c_key, source, rng.choice(CARD_BRANDS), f"{rng.randint(0, 9999):04d}", None)
+                )
             elif source == "gift_card":
                 rows.payment_methods.append((m_key, method_id, c_key, source, None, None, rng.randint(0, 300) * 100))
             else:
@@ -131,8 +345,14 @@ def _customer_rows(rng: random.Random, start: int, count: int, rows: bulk.ShopRo
         methods[c_key] = own
 
 
-def _order_batches(rng: random.Random, customers: int, orders: int, sellable: list[list[tuple[int, str, str, str, int]]],
-                   methods: dict[int, list[str]], addresses: dict[int, tuple[object, ...]]) -> Iterator[bulk.ShopRows]:
+def _order_batches(
+    rng: random.Random,
+    customers: int,
+    orders: int,
+    sellable: list[list[tuple[int, str, str, str, int]]],
+    methods: dict[int, list[str]],
+    addresses: dict[int, tuple[object, ...]],
+) -> Iterator[bulk.ShopRows]:
     statuses = [s for s, _ in STATUSES]
     weights = [w for _, w in STATUSES]
     names = [name for name, _, _ in CATALOGUE]
@@ -161,8 +381,9 @@ def _order_batches(rng: random.Random, customers: int, orders: int, sellable: li
             item_id = lines[0][0]
             extra = (None, json.dumps([item_id]), json.dumps([item_id]), method, 0, None, None)
         if status in ("processed", "delivered", "return requested", "exchange requested"):
-            rows.fulfillments.append((o_key, 0, json.dumps([str(rng.randint(10**11, 10**12 - 1))]),
-                                      json.dumps([i for i, _ in lines])))
+            rows.fulfillments.append(
+                (o_key, 0, json.dumps([str(rng.randint(10**11, 10**12 - 1))]), json.dumps([i for i, _ in lines]))
+            )
         rows.orders.append((o_key, _order_number(o_key - 1), c_key, status, *addresses[c_key], placed, placed, *extra))
         if o_key % BATCH_ORDERS == 0:
             yield rows

@@ -10,8 +10,8 @@ import anyio
 import uvicorn
 
 from .app import build_server
-from .shop import open_or_create
 from .settings import Settings
+from .shop import open_or_create
 
 log = logging.getLogger("shopdesk")
 

@@ -33,7 +33,9 @@ def parse(text: str) -> Tau2File:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise InvalidTau2File(f"not a τ² retail database: {where}: {first['msg']} ({exc.error_count()} problems)") from exc
+        raise InvalidTau2File(
+            f"not a τ² retail database: {where}: {first['msg']} ({exc.error_count()} problems)"
+        ) from exc
 
 
 def _method_row(key: int, customer: int, m: CreditCard | Paypal | GiftCard) -> tuple[object, ...]:
@@ -53,14 +55,37 @@ def to_rows(data: Tau2File) -> bulk.ShopRows:
     for p_key, product in enumerate(data.products.values(), start=1):
         rows.products.append((p_key, product.product_id, product.name))
         for variant in product.variants.values():
-            rows.variants.append((len(rows.variants) + 1, variant.item_id, p_key, json.dumps(variant.options),
-                                  int(variant.available), to_cents(variant.price)))
+            rows.variants.append(
+                (
+                    len(rows.variants) + 1,
+                    variant.item_id,
+                    p_key,
+                    json.dumps(variant.options),
+                    int(variant.available),
+                    to_cents(variant.price),
+                )
+            )
     customer_of: dict[str, int] = {}
     for c_key, user in enumerate(data.users.values(), start=1):
         customer_of[user.user_id] = c_key
         a = user.address
-        rows.customers.append((c_key, user.user_id, user.name.first_name, user.name.last_name, user.email, user.phone,
-                               a.address1, a.address2, a.city, a.state, a.country, a.zip, now))
+        rows.customers.append(
+            (
+                c_key,
+                user.user_id,
+                user.name.first_name,
+                user.name.last_name,
+                user.email,
+                user.phone,
+                a.address1,
+                a.address2,
+                a.city,
+                a.state,
+                a.country,
+                a.zip,
+                now,
+            )
+        )
         for method in user.payment_methods.values():
             rows.payment_methods.append(_method_row(len(rows.payment_methods) + 1, c_key, method))
     # Orders go in customer by customer, each in the order of the customer's list, so that a
@@ -73,18 +98,47 @@ def to_rows(data: Tau2File) -> bulk.ShopRows:
             raise InvalidTau2File(f"order {order_id} belongs to {o.user_id}, who is not among the users")
         a = o.address
         diff = None if o.exchange_price_difference is None else to_cents(o.exchange_price_difference)
-        rows.orders.append((o_key, o.order_id, customer_of[o.user_id], o.status, a.address1, a.address2, a.city,
-                            a.state, a.country, a.zip, o.placed_at, now, o.cancel_reason, _json(o.exchange_items),
-                            _json(o.exchange_new_items), o.exchange_payment_method_id, diff, _json(o.return_items),
-                            o.return_payment_method_id))
+        rows.orders.append(
+            (
+                o_key,
+                o.order_id,
+                customer_of[o.user_id],
+                o.status,
+                a.address1,
+                a.address2,
+                a.city,
+                a.state,
+                a.country,
+                a.zip,
+                o.placed_at,
+                now,
+                o.cancel_reason,
+                _json(o.exchange_items),
+                _json(o.exchange_new_items),
+                o.exchange_payment_method_id,
+                diff,
+                _json(o.return_items),
+                o.return_payment_method_id,
+            )
+        )
         for position, item in enumerate(o.items):
-            rows.order_items.append((o_key, position, item.product_id, item.item_id, item.name,
-                                     json.dumps(item.options), to_cents(item.price)))
+            rows.order_items.append(
+                (
+                    o_key,
+                    position,
+                    item.product_id,
+                    item.item_id,
+                    item.name,
+                    json.dumps(item.options),
+                    to_cents(item.price),
+                )
+            )
         for position, f in enumerate(o.fulfillments):
             rows.fulfillments.append((o_key, position, json.dumps(f.tracking_id), json.dumps(f.item_ids)))
         for position, entry in enumerate(o.payment_history):
-            rows.payments.append((o_key, position, entry.transaction_type, to_cents(entry.amount),
-                                  entry.payment_method_id, None))
+            rows.payments.append(
+                (o_key, position, entry.transaction_type, to_cents(entry.amount), entry.payment_method_id, None)
+            )
     return rows
 
 
@@ -98,8 +152,15 @@ async def import_into(db: Database, text: str) -> dict[str, int]:
         return await bulk.counts(conn)
 
 
-_OPTIONAL_ORDER_FIELDS = ("cancel_reason", "exchange_items", "exchange_new_items", "exchange_payment_method_id",
-                          "exchange_price_difference", "return_items", "return_payment_method_id")
+_OPTIONAL_ORDER_FIELDS = (
+    "cancel_reason",
+    "exchange_items",
+    "exchange_new_items",
+    "exchange_payment_method_id",
+    "exchange_price_difference",
+    "return_items",
+    "return_payment_method_id",
+)
 
 
 async def export(db: Database) -> dict[str, Any]:
@@ -110,7 +171,9 @@ async def export(db: Database) -> dict[str, Any]:
         products[r["id"]] = {"name": r["name"], "product_id": r["product_id"], "variants": {}}
     async for r in bulk.dump(conn, "variants"):
         products[r["product_id"]]["variants"][r["item_id"]] = {
-            "item_id": r["item_id"], "options": json.loads(r["options"]), "available": bool(r["available"]),
+            "item_id": r["item_id"],
+            "options": json.loads(r["options"]),
+            "available": bool(r["available"]),
             "price": to_dollars(r["price_cents"]),
         }
     users: dict[int, dict[str, Any]] = {}
@@ -135,15 +198,21 @@ async def export(db: Database) -> dict[str, Any]:
         user = users[r["customer_id"]]
         user["orders"].append(r["order_id"])
         order: dict[str, Any] = {
-            "order_id": r["order_id"], "user_id": user["user_id"], "address": _address(r), "items": [],
-            "status": r["status"], "fulfillments": [], "payment_history": [],
+            "order_id": r["order_id"],
+            "user_id": user["user_id"],
+            "address": _address(r),
+            "items": [],
+            "status": r["status"],
+            "fulfillments": [],
+            "payment_history": [],
         }
         optional = {
             "cancel_reason": r["cancel_reason"],
             "exchange_items": _load(r["exchange_items"]),
             "exchange_new_items": _load(r["exchange_new_items"]),
             "exchange_payment_method_id": r["exchange_payment_method_id"],
-            "exchange_price_difference": None if r["exchange_price_difference_cents"] is None
+            "exchange_price_difference": None
+            if r["exchange_price_difference_cents"] is None
             else to_dollars(r["exchange_price_difference_cents"]),
             "return_items": _load(r["return_items"]),
             "return_payment_method_id": r["return_payment_method_id"],
@@ -151,19 +220,27 @@ async def export(db: Database) -> dict[str, Any]:
         order |= {k: optional[k] for k in _OPTIONAL_ORDER_FIELDS if optional[k] is not None}
         orders[r["id"]] = order
     async for r in bulk.dump(conn, "order_items"):
-        orders[r["order_id"]]["items"].append({
-            "name": r["name"], "product_id": r["product_id"], "item_id": r["item_id"],
-            "price": to_dollars(r["price_cents"]), "options": json.loads(r["options"]),
-        })
+        orders[r["order_id"]]["items"].append(
+            {
+                "name": r["name"],
+                "product_id": r["product_id"],
+                "item_id": r["item_id"],
+                "price": to_dollars(r["price_cents"]),
+                "options": json.loads(r["options"]),
+            }
+        )
     async for r in bulk.dump(conn, "fulfillments"):
         orders[r["order_id"]]["fulfillments"].append(
             {"tracking_id": json.loads(r["tracking_ids"]), "item_ids": json.loads(r["item_ids"])}
         )
     async for r in bulk.dump(conn, "payments"):
-        orders[r["order_id"]]["payment_history"].append({
-            "transaction_type": r["transaction_type"], "amount": to_dollars(r["amount_cents"]),
-            "payment_method_id": r["payment_method_id"],
-        })
+        orders[r["order_id"]]["payment_history"].append(
+            {
+                "transaction_type": r["transaction_type"],
+                "amount": to_dollars(r["amount_cents"]),
+                "payment_method_id": r["payment_method_id"],
+            }
+        )
     return {
         "products": {p["product_id"]: p for p in products.values()},
         "users": {u["user_id"]: u for u in users.values()},

@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from shop_support import TAU2_DB, connected
 
 from server.app import build_server
 from server.db import Database
 from server.settings import Settings
 from server.tau2 import import_into
-from shop_support import TAU2_DB, connected
-
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,9 @@
 from typing import Any
 
 from mcp import Client
+from shop_support import call, find_order, gift_cards, refused, snapshot
 
 from server.db import Database
-
-from shop_support import call, find_order, gift_cards, refused, snapshot
 
 
 def gift_card_balance(state: dict[str, Any], user_id: str, method_id: str) -> float:
@@ -36,13 +35,16 @@ async def test_cancel_paid_by_card_records_refund_without_touching_balances(
     result = await call(client, "cancel_pending_order", order_id=order["order_id"], reason="no longer needed")
 
     after = await snapshot(db)
-    assert result["payment_history"] == [*order["payment_history"],
-                                         {**order["payment_history"][0], "transaction_type": "refund"}]
+    assert result["payment_history"] == [
+        *order["payment_history"],
+        {**order["payment_history"][0], "transaction_type": "refund"},
+    ]
     assert after["users"] == before["users"]
 
 
-async def test_delivered_order_cannot_be_cancelled_and_error_points_to_returns(client: Client, db: Database,
-                                                                                tau2_data: dict[str, Any]) -> None:
+async def test_delivered_order_cannot_be_cancelled_and_error_points_to_returns(
+    client: Client, db: Database, tau2_data: dict[str, Any]
+) -> None:
     order = find_order(tau2_data, "delivered")
     before = await snapshot(db)
 
@@ -58,8 +60,9 @@ async def test_processed_order_cannot_be_cancelled(client: Client, tau2_data: di
     assert "'processed'" in text
 
 
-async def test_reason_outside_the_two_accepted_is_refused(client: Client, db: Database,
-                                                           tau2_data: dict[str, Any]) -> None:
+async def test_reason_outside_the_two_accepted_is_refused(
+    client: Client, db: Database, tau2_data: dict[str, Any]
+) -> None:
     order = find_order(tau2_data, "pending")
     before = await snapshot(db)
     text = await refused(client, "cancel_pending_order", order_id=order["order_id"], reason="found it cheaper")
@@ -87,16 +90,20 @@ async def test_cancel_after_payment_change_refunds_what_each_method_holds(
     client: Client, db: Database, tau2_data: dict[str, Any]
 ) -> None:
     # τ² would refund the first method twice here; the shop refunds only what the second method paid.
-    order = find_order(tau2_data, "pending", "credit_card",
-                       where=lambda o, u: bool(gift_cards(u, o["payment_history"][0]["amount"])))
+    order = find_order(
+        tau2_data, "pending", "credit_card", where=lambda o, u: bool(gift_cards(u, o["payment_history"][0]["amount"]))
+    )
     gift = gift_cards(tau2_data["users"][order["user_id"]], order["payment_history"][0]["amount"])[0]
     await call(client, "modify_pending_order_payment", order_id=order["order_id"], payment_method_id=gift["id"])
 
     result = await call(client, "cancel_pending_order", order_id=order["order_id"], reason="no longer needed")
 
     amount = order["payment_history"][0]["amount"]
-    assert result["payment_history"][-1] == {"transaction_type": "refund", "amount": amount,
-                                             "payment_method_id": gift["id"]}
+    assert result["payment_history"][-1] == {
+        "transaction_type": "refund",
+        "amount": amount,
+        "payment_method_id": gift["id"],
+    }
     assert len(result["payment_history"]) == 4
     # Charged, then refunded in full: the gift card is back where it started.
     assert gift_card_balance(await snapshot(db), order["user_id"], gift["id"]) == gift["balance"]

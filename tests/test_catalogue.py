@@ -4,7 +4,6 @@ import json
 from typing import Any
 
 from mcp import Client
-
 from shop_support import call, refused
 
 
@@ -46,7 +45,6 @@ async def test_calculate_refuses_what_is_not_arithmetic(client: Client) -> None:
     assert "no powers" in await refused(client, "calculate", expression="9**9**9")
     assert "divides by zero" in await refused(client, "calculate", expression="1/0")
     assert "not a complete" in await refused(client, "calculate", expression="(1 + ")
-
 
 
 async def test_calculate_handles_deep_nesting_within_the_length_bound(client: Client) -> None:

@@ -3,11 +3,10 @@
 from typing import Any
 
 from mcp import Client
+from shop_support import call, refused, snapshot
 
 from server.db import Database
 from server.repositories import audit
-
-from shop_support import call, refused, snapshot
 
 
 def some_user(data: dict[str, Any]) -> dict[str, Any]:
@@ -28,15 +27,25 @@ async def test_unknown_email_says_how_else_to_find_the_customer(client: Client) 
 
 async def test_find_by_name_and_zip(client: Client, tau2_data: dict[str, Any]) -> None:
     user = some_user(tau2_data)
-    result = await call(client, "find_user_id_by_name_zip", first_name=user["name"]["first_name"].lower(),
-                        last_name=user["name"]["last_name"].upper(), zip=user["address"]["zip"])
+    result = await call(
+        client,
+        "find_user_id_by_name_zip",
+        first_name=user["name"]["first_name"].lower(),
+        last_name=user["name"]["last_name"].upper(),
+        zip=user["address"]["zip"],
+    )
     assert result == {"user_id": user["user_id"]}
 
 
 async def test_name_with_wrong_zip_is_not_found(client: Client, tau2_data: dict[str, Any]) -> None:
     user = some_user(tau2_data)
-    await refused(client, "find_user_id_by_name_zip", first_name=user["name"]["first_name"],
-                  last_name=user["name"]["last_name"], zip="00000")
+    await refused(
+        client,
+        "find_user_id_by_name_zip",
+        first_name=user["name"]["first_name"],
+        last_name=user["name"]["last_name"],
+        zip="00000",
+    )
 
 
 async def test_user_details_match_the_imported_profile(client: Client, tau2_data: dict[str, Any]) -> None:
@@ -47,11 +56,18 @@ async def test_user_details_match_the_imported_profile(client: Client, tau2_data
     assert user["email"] in text and all(order_id in text for order_id in user["orders"])
 
 
-async def test_modify_user_address_changes_profile_and_is_audited(client: Client, db: Database,
-                                                                  tau2_data: dict[str, Any]) -> None:
+async def test_modify_user_address_changes_profile_and_is_audited(
+    client: Client, db: Database, tau2_data: dict[str, Any]
+) -> None:
     user = some_user(tau2_data)
-    new = {"address1": "1 Elm Street", "address2": "Apt 3", "city": "Austin", "state": "TX", "country": "USA",
-           "zip": "78701"}
+    new = {
+        "address1": "1 Elm Street",
+        "address2": "Apt 3",
+        "city": "Austin",
+        "state": "TX",
+        "country": "USA",
+        "zip": "78701",
+    }
     result = await call(client, "modify_user_address", user_id=user["user_id"], **new)
     assert result["address"] == new
     entries = await audit.entries(db.read, user["user_id"])
@@ -61,17 +77,30 @@ async def test_modify_user_address_changes_profile_and_is_audited(client: Client
 
 async def test_modify_address_of_unknown_user_changes_nothing(client: Client, db: Database) -> None:
     before = await snapshot(db)
-    await refused(client, "modify_user_address", user_id="no_such_user_1", address1="1 A St", address2="",
-                  city="B", state="C", country="USA", zip="12345")
+    await refused(
+        client,
+        "modify_user_address",
+        user_id="no_such_user_1",
+        address1="1 A St",
+        address2="",
+        city="B",
+        state="C",
+        country="USA",
+        zip="12345",
+    )
     assert await snapshot(db) == before
 
 
-async def test_search_customers_by_partial_name_pages_without_overlap(client: Client,
-                                                                      tau2_data: dict[str, Any]) -> None:
+async def test_search_customers_by_partial_name_pages_without_overlap(
+    client: Client, tau2_data: dict[str, Any]
+) -> None:
     first = some_user(tau2_data)["name"]["first_name"]
-    expected = sorted(u["user_id"] for u in tau2_data["users"].values()
-                      if u["name"]["first_name"].lower().startswith(first[:3].lower())
-                      or u["name"]["last_name"].lower().startswith(first[:3].lower()))
+    expected = sorted(
+        u["user_id"]
+        for u in tau2_data["users"].values()
+        if u["name"]["first_name"].lower().startswith(first[:3].lower())
+        or u["name"]["last_name"].lower().startswith(first[:3].lower())
+    )
     seen: list[str] = []
     cursor = None
     while True:
@@ -109,8 +138,14 @@ async def test_search_customers_rejects_a_forged_cursor(client: Client) -> None:
 
 async def test_same_address_again_changes_nothing(client: Client, db: Database, tau2_data: dict[str, Any]) -> None:
     user = some_user(tau2_data)
-    new = {"address1": "1 Elm Street", "address2": "", "city": "Austin", "state": "TX", "country": "USA",
-           "zip": "78701"}
+    new = {
+        "address1": "1 Elm Street",
+        "address2": "",
+        "city": "Austin",
+        "state": "TX",
+        "country": "USA",
+        "zip": "78701",
+    }
     await call(client, "modify_user_address", user_id=user["user_id"], **new)
     once = await snapshot(db)
     assert (await call(client, "modify_user_address", user_id=user["user_id"], **new))["address"] == new

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from shop_support import connected
+
 from server.app import build_server
 from server.db import MIGRATIONS, Database
 from server.settings import Settings
-
-from shop_support import connected
 
 
 async def test_new_database_is_wal_with_foreign_keys_and_recorded_migrations(tmp_path: Path) -> None:
@@ -33,8 +33,10 @@ async def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
         try:
             async with db.transaction() as conn:
                 await conn.execute("INSERT INTO products (product_id, name) VALUES ('1', 'Lamp')")
-                await conn.execute("INSERT INTO variants (item_id, product_id, options, available, price_cents) "
-                                   "VALUES ('2', 999, '{}', 1, 100)")  # no product 999: foreign key fails
+                await conn.execute(
+                    "INSERT INTO variants (item_id, product_id, options, available, price_cents) "
+                    "VALUES ('2', 999, '{}', 1, 100)"
+                )  # no product 999: foreign key fails
         except Exception:
             pass
         async with db.read.execute("SELECT count(*) FROM products") as cur:

@@ -6,11 +6,10 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from shop_support import call, connected, refused
 
 from server.app import build_server
 from server.settings import Settings
-
-from shop_support import call, connected, refused
 
 
 @pytest.fixture

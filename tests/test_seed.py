@@ -46,8 +46,12 @@ async def test_generated_orders_are_consistent(tmp_path: Path) -> None:
         if order["status"] in ("processed", "delivered"):
             assert order["fulfillments"]
     assert {"pending", "processed", "delivered", "cancelled"} <= statuses
-    balances = [m["balance"] for u in shop["users"].values() for m in u["payment_methods"].values()
-                if m["source"] == "gift_card"]
+    balances = [
+        m["balance"]
+        for u in shop["users"].values()
+        for m in u["payment_methods"].values()
+        if m["source"] == "gift_card"
+    ]
     assert balances and min(balances) >= 0
 
 

@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shop_support import TAU2_DB
 
 from server.db import Database
 from server.seed import generate_into
 from server.tau2 import InvalidTau2File, export, import_into
-
-from shop_support import TAU2_DB
 
 
 async def test_shared_database_round_trips_exactly(tmp_path: Path, tau2_data: dict[str, Any]) -> None:

@@ -3,11 +3,10 @@
 from typing import Any
 
 from mcp import Client
+from shop_support import call, refused, snapshot
 
 from server.db import Database
 from server.repositories import audit
-
-from shop_support import call, find_order, refused, snapshot
 
 
 def some_user(data: dict[str, Any]) -> dict[str, Any]:
@@ -15,30 +14,44 @@ def some_user(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def open_ticket(client: Client, user: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return await call(client, "create_ticket", user_id=user["user_id"], subject="Parcel arrived damaged",
-                      message="The box was crushed and the lamp is cracked.", **extra)
+    return await call(
+        client,
+        "create_ticket",
+        user_id=user["user_id"],
+        subject="Parcel arrived damaged",
+        message="The box was crushed and the lamp is cracked.",
+        **extra,
+    )
 
 
-async def test_ticket_is_created_open_with_first_message(client: Client, db: Database,
-                                                         tau2_data: dict[str, Any]) -> None:
+async def test_ticket_is_created_open_with_first_message(
+    client: Client, db: Database, tau2_data: dict[str, Any]
+) -> None:
     user = some_user(tau2_data)
     ticket = await open_ticket(client, user, order_id=user["orders"][0], priority="high")
     assert ticket["ticket_id"].startswith("TCK-")
     assert (ticket["status"], ticket["priority"], ticket["user_id"], ticket["order_id"]) == (
-        "open", "high", user["user_id"], user["orders"][0])
+        "open",
+        "high",
+        user["user_id"],
+        user["orders"][0],
+    )
     assert [(m["author"], m["body"]) for m in ticket["messages"]] == [
-        ("customer", "The box was crushed and the lamp is cracked.")]
+        ("customer", "The box was crushed and the lamp is cracked.")
+    ]
     assert await call(client, "get_ticket", ticket_id=ticket["ticket_id"]) == ticket
     assert [e["action"] for e in await audit.entries(db.read, ticket["ticket_id"])] == ["create_ticket"]
 
 
-async def test_ticket_for_another_customers_order_is_refused(client: Client, db: Database,
-                                                              tau2_data: dict[str, Any]) -> None:
+async def test_ticket_for_another_customers_order_is_refused(
+    client: Client, db: Database, tau2_data: dict[str, Any]
+) -> None:
     user = some_user(tau2_data)
     stranger_order = next(o for o in tau2_data["orders"].values() if o["user_id"] != user["user_id"])
     before = await snapshot(db)
-    text = await refused(client, "create_ticket", user_id=user["user_id"], subject="x", message="y",
-                         order_id=stranger_order["order_id"])
+    text = await refused(
+        client, "create_ticket", user_id=user["user_id"], subject="x", message="y", order_id=stranger_order["order_id"]
+    )
     assert "another customer" in text
     assert await snapshot(db) == before
 
@@ -46,10 +59,14 @@ async def test_ticket_for_another_customers_order_is_refused(client: Client, db:
 async def test_messages_are_appended_in_order(client: Client, tau2_data: dict[str, Any]) -> None:
     ticket = await open_ticket(client, some_user(tau2_data))
     await call(client, "add_ticket_message", ticket_id=ticket["ticket_id"], body="Sorry to hear that.")
-    result = await call(client, "add_ticket_message", ticket_id=ticket["ticket_id"], body="Photo attached.",
-                        author="customer")
+    result = await call(
+        client, "add_ticket_message", ticket_id=ticket["ticket_id"], body="Photo attached.", author="customer"
+    )
     assert [m["body"] for m in result["messages"]] == [
-        "The box was crushed and the lamp is cracked.", "Sorry to hear that.", "Photo attached."]
+        "The box was crushed and the lamp is cracked.",
+        "Sorry to hear that.",
+        "Photo attached.",
+    ]
     assert [m["author"] for m in result["messages"]] == ["customer", "agent", "customer"]
 
 
@@ -66,8 +83,13 @@ async def test_status_moves_and_closed_is_final(client: Client, db: Database, ta
 
 async def test_escalation_records_reason_and_summary(client: Client, tau2_data: dict[str, Any]) -> None:
     ticket = await open_ticket(client, some_user(tau2_data))
-    result = await call(client, "escalate_ticket", ticket_id=ticket["ticket_id"], reason="Damage claim over $500",
-                        summary="Lamp arrived cracked; customer wants a courier pick-up.")
+    result = await call(
+        client,
+        "escalate_ticket",
+        ticket_id=ticket["ticket_id"],
+        reason="Damage claim over $500",
+        summary="Lamp arrived cracked; customer wants a courier pick-up.",
+    )
     assert result["status"] == "escalated"
     assert result["escalation"]["reason"] == "Damage claim over $500"
     assert result["escalation"]["summary"] == "Lamp arrived cracked; customer wants a courier pick-up."

@@ -20,9 +20,17 @@ TAU2_TOOLS = {
     "calculate": ["expression"],
     "transfer_to_human_agents": ["summary"],
 }
-WRITES = {"cancel_pending_order", "modify_pending_order_address", "modify_pending_order_payment",
-          "modify_pending_order_items", "modify_user_address", "exchange_delivered_order_items",
-          "return_delivered_order_items", "set_ticket_status", "escalate_ticket"}
+WRITES = {
+    "cancel_pending_order",
+    "modify_pending_order_address",
+    "modify_pending_order_payment",
+    "modify_pending_order_items",
+    "modify_user_address",
+    "exchange_delivered_order_items",
+    "return_delivered_order_items",
+    "set_ticket_status",
+    "escalate_ticket",
+}
 ADDITIONS = {"create_ticket", "add_ticket_message", "transfer_to_human_agents"}
 
 
@@ -37,8 +45,16 @@ async def test_tau2_tools_have_exactly_the_benchmark_names_and_arguments(client:
 
 async def test_desk_tools_beyond_the_benchmark_are_listed(client: Client) -> None:
     names = {t.name for t in (await client.list_tools()).tools}
-    assert {"search_orders", "search_customers", "create_ticket", "get_ticket", "list_tickets",
-            "add_ticket_message", "set_ticket_status", "escalate_ticket"} <= names
+    assert {
+        "search_orders",
+        "search_customers",
+        "create_ticket",
+        "get_ticket",
+        "list_tickets",
+        "add_ticket_message",
+        "set_ticket_status",
+        "escalate_ticket",
+    } <= names
 
 
 async def test_every_tool_has_description_output_schema_and_closed_input_schema(client: Client) -> None:

@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx2
 import pytest
 from mcp.client.stdio import StdioServerParameters
-
 from shop_support import connected
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,8 +23,12 @@ def server_env() -> dict[str, str]:
 
 async def test_stdio_subprocess_creates_demo_shop_and_answers(tmp_path: Path) -> None:
     db_path = tmp_path / "new-shop.sqlite3"
-    params = StdioServerParameters(command=sys.executable, args=["-m", "server", "serve", "--db", str(db_path)],
-                                   env=server_env(), cwd=str(tmp_path))
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "server", "serve", "--db", str(db_path)],
+        env=server_env(),
+        cwd=str(tmp_path),
+    )
     async with connected(params) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
         assert "cancel_pending_order" in tools
@@ -49,9 +52,22 @@ def free_port() -> int:
 def http_server(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--transport", "http", "--port", str(port),
-         "--db", str(tmp_path / "http.sqlite3")],
-        env=server_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "serve",
+            "--transport",
+            "http",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "http.sqlite3"),
+        ],
+        env=server_env(),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         wait_until_listening(port, process)
@@ -94,18 +110,31 @@ def test_http_binds_loopback_only_and_refuses_foreign_hosts(http_server: str) ->
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.2", port), timeout=2).close()
     # DNS-rebinding protection: a request naming another host is turned away.
-    response = httpx2.post(http_server, headers={"Host": "evil.example", "Content-Type": "application/json",
-                                                  "Accept": "application/json, text/event-stream"},
-                           json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    response = httpx2.post(
+        http_server,
+        headers={
+            "Host": "evil.example",
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+        },
+        json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+    )
     assert response.status_code in (400, 403, 421)
 
 
 def test_stdio_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
-    initialize = ('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",'
-                  '"capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}\n')
+    initialize = (
+        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",'
+        '"capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}\n'
+    )
     run = subprocess.run(
         [sys.executable, "-m", "server", "serve", "--db", str(tmp_path / "raw.sqlite3")],
-        input=initialize, capture_output=True, text=True, env=server_env(), cwd=tmp_path, timeout=60,
+        input=initialize,
+        capture_output=True,
+        text=True,
+        env=server_env(),
+        cwd=tmp_path,
+        timeout=60,
     )
     lines = [line for line in run.stdout.splitlines() if line.strip()]
     assert lines, run.stderr

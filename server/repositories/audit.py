@@ -18,7 +18,5 @@ async def record(conn: aiosqlite.Connection, action: str, target: str, details: 
 
 
 async def entries(conn: aiosqlite.Connection, target: str) -> list[dict[str, Any]]:
-    async with conn.execute(
-        "SELECT at, action, details FROM audit_log WHERE target = ? ORDER BY id", (target,)
-    ) as cur:
+    async with conn.execute("SELECT at, action, details FROM audit_log WHERE target = ? ORDER BY id", (target,)) as cur:
         return [{"at": r[0], "action": r[1], "details": json.loads(r[2])} for r in await cur.fetchall()]

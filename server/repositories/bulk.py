@@ -11,15 +11,45 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
-CUSTOMER_COLUMNS = ("id", "user_id", "first_name", "last_name", "email", "phone", "address1", "address2", "city",
-                    "state", "country", "zip", "created_at")
+CUSTOMER_COLUMNS = (
+    "id",
+    "user_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "country",
+    "zip",
+    "created_at",
+)
 PAYMENT_METHOD_COLUMNS = ("id", "method_id", "customer_id", "source", "brand", "last_four", "balance_cents")
 PRODUCT_COLUMNS = ("id", "product_id", "name")
 VARIANT_COLUMNS = ("id", "item_id", "product_id", "options", "available", "price_cents")
-ORDER_COLUMNS = ("id", "order_id", "customer_id", "status", "address1", "address2", "city", "state", "country", "zip",
-                 "placed_at", "updated_at", "cancel_reason", "exchange_items", "exchange_new_items",
-                 "exchange_payment_method_id", "exchange_price_difference_cents", "return_items",
-                 "return_payment_method_id")
+ORDER_COLUMNS = (
+    "id",
+    "order_id",
+    "customer_id",
+    "status",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "country",
+    "zip",
+    "placed_at",
+    "updated_at",
+    "cancel_reason",
+    "exchange_items",
+    "exchange_new_items",
+    "exchange_payment_method_id",
+    "exchange_price_difference_cents",
+    "return_items",
+    "return_payment_method_id",
+)
 ORDER_ITEM_COLUMNS = ("order_id", "position", "product_id", "item_id", "name", "options", "price_cents")
 FULFILLMENT_COLUMNS = ("order_id", "position", "tracking_ids", "item_ids")
 PAYMENT_COLUMNS = ("order_id", "position", "transaction_type", "amount_cents", "payment_method_id", "created_at")

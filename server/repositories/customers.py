@@ -16,8 +16,12 @@ _ADDRESS = "address1, address2, city, state, country, zip"
 
 def address_from_row(row: aiosqlite.Row) -> Address:
     return Address(
-        address1=row["address1"], address2=row["address2"], city=row["city"],
-        state=row["state"], country=row["country"], zip=row["zip"],
+        address1=row["address1"],
+        address2=row["address2"],
+        city=row["city"],
+        state=row["state"],
+        country=row["country"],
+        zip=row["zip"],
     )
 
 
@@ -37,14 +41,17 @@ async def internal_id(conn: aiosqlite.Connection, user_id: str) -> int | None:
 
 
 async def get(conn: aiosqlite.Connection, user_id: str) -> User | None:
-    async with conn.execute(f"SELECT id, user_id, first_name, last_name, email, phone, {_ADDRESS} "
-                            "FROM customers WHERE user_id = ?", (user_id,)) as cur:
+    async with conn.execute(
+        f"SELECT id, user_id, first_name, last_name, email, phone, {_ADDRESS} FROM customers WHERE user_id = ?",
+        (user_id,),
+    ) as cur:
         row = await cur.fetchone()
     if row is None:
         return None
     async with conn.execute(
         "SELECT method_id, source, brand, last_four, balance_cents FROM payment_methods "
-        "WHERE customer_id = ? ORDER BY id", (row["id"],)
+        "WHERE customer_id = ? ORDER BY id",
+        (row["id"],),
     ) as cur:
         methods = [payment_method_from_row(r) for r in await cur.fetchall()]
     async with conn.execute("SELECT order_id FROM orders WHERE customer_id = ? ORDER BY id", (row["id"],)) as cur:
@@ -120,8 +127,14 @@ async def search(
     rows = rows[:limit]
     page = [
         CustomerSummary(
-            user_id=r["user_id"], name=f"{r['first_name']} {r['last_name']}", email=r["email"], phone=r["phone"],
-            city=r["city"], state=r["state"], zip=r["zip"], order_count=r["order_count"],
+            user_id=r["user_id"],
+            name=f"{r['first_name']} {r['last_name']}",
+            email=r["email"],
+            phone=r["phone"],
+            city=r["city"],
+            state=r["state"],
+            zip=r["zip"],
+            order_count=r["order_count"],
         )
         for r in rows
     ]
@@ -130,8 +143,7 @@ async def search(
 
 async def update_address(conn: aiosqlite.Connection, user_id: str, address: Address) -> None:
     await conn.execute(
-        "UPDATE customers SET address1 = ?, address2 = ?, city = ?, state = ?, country = ?, zip = ? "
-        "WHERE user_id = ?",
+        "UPDATE customers SET address1 = ?, address2 = ?, city = ?, state = ?, country = ?, zip = ? WHERE user_id = ?",
         (address.address1, address.address2, address.city, address.state, address.country, address.zip, user_id),
     )
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import aiosqlite
 
+from ..db import utc_now
 from ..errors import Conflict
 from ..models import Address, Fulfillment, Order, OrderItem, OrderStatus, OrderSummary, PaymentEntry
 from ..money import to_cents, to_dollars
-from ..db import utc_now
 from .customers import address_from_row
 
 _ORDER_COLUMNS = (
@@ -44,7 +44,9 @@ async def get(conn: aiosqlite.Connection, order_id: str) -> Order | None:
     async with conn.execute(
         "SELECT tracking_ids, item_ids FROM fulfillments WHERE order_id = ? ORDER BY position", (key,)
     ) as cur:
-        fulfillments = [Fulfillment(tracking_id=json.loads(r[0]), item_ids=json.loads(r[1])) for r in await cur.fetchall()]
+        fulfillments = [
+            Fulfillment(tracking_id=json.loads(r[0]), item_ids=json.loads(r[1])) for r in await cur.fetchall()
+        ]
     async with conn.execute(
         "SELECT transaction_type, amount_cents, payment_method_id FROM payments WHERE order_id = ? ORDER BY position",
         (key,),
@@ -73,14 +75,18 @@ async def get(conn: aiosqlite.Connection, order_id: str) -> Order | None:
     )
 
 
-async def _update(conn: aiosqlite.Connection, order_id: str, expected: OrderStatus, sets: str, params: Sequence[object]) -> None:
+async def _update(
+    conn: aiosqlite.Connection, order_id: str, expected: OrderStatus, sets: str, params: Sequence[object]
+) -> None:
     """Update one order, but only while it still has the status the rules were checked against."""
     cur = await conn.execute(
         f"UPDATE orders SET {sets}, updated_at = ? WHERE order_id = ? AND status = ?",
         (*params, utc_now(), order_id, expected),
     )
     if cur.rowcount != 1:
-        raise Conflict(f"Order {order_id} changed while this request was being handled.", "Read it again with get_order_details.")
+        raise Conflict(
+            f"Order {order_id} changed while this request was being handled.", "Read it again with get_order_details."
+        )
 
 
 async def mark_cancelled(conn: aiosqlite.Connection, order: Order, reason: str) -> None:
@@ -89,7 +95,9 @@ async def mark_cancelled(conn: aiosqlite.Connection, order: Order, reason: str) 
 
 async def set_address(conn: aiosqlite.Connection, order: Order, address: Address) -> None:
     await _update(
-        conn, order.order_id, order.status,
+        conn,
+        order.order_id,
+        order.status,
         "address1 = ?, address2 = ?, city = ?, state = ?, country = ?, zip = ?",
         (address.address1, address.address2, address.city, address.state, address.country, address.zip),
     )
@@ -123,18 +131,26 @@ async def replace_items(
 
 async def request_return(conn: aiosqlite.Connection, order: Order, item_ids: Sequence[str], method_id: str) -> None:
     await _update(
-        conn, order.order_id, order.status,
+        conn,
+        order.order_id,
+        order.status,
         "status = 'return requested', return_items = ?, return_payment_method_id = ?",
         (json.dumps(sorted(item_ids)), method_id),
     )
 
 
 async def request_exchange(
-    conn: aiosqlite.Connection, order: Order, item_ids: Sequence[str], new_item_ids: Sequence[str],
-    method_id: str, difference_cents: int,
+    conn: aiosqlite.Connection,
+    order: Order,
+    item_ids: Sequence[str],
+    new_item_ids: Sequence[str],
+    method_id: str,
+    difference_cents: int,
 ) -> None:
     await _update(
-        conn, order.order_id, order.status,
+        conn,
+        order.order_id,
+        order.status,
         "status = 'exchange requested', exchange_items = ?, exchange_new_items = ?, "
         "exchange_payment_method_id = ?, exchange_price_difference_cents = ?",
         (json.dumps(sorted(item_ids)), json.dumps(sorted(new_item_ids)), method_id, difference_cents),
@@ -190,15 +206,20 @@ async def search(
     if rows:
         marks = ", ".join("?" for _ in rows)
         async with conn.execute(
-            f"SELECT order_id, name, price_cents FROM order_items WHERE order_id IN ({marks}) ORDER BY order_id, position",
+            f"SELECT order_id, name, price_cents FROM order_items WHERE order_id IN ({marks}) "
+            "ORDER BY order_id, position",
             list(items),
         ) as cur:
             for r in await cur.fetchall():
                 items[r[0]].append((r[1], r[2]))
     page = [
         OrderSummary(
-            order_id=r["order_id"], user_id=r["user_id"], customer_name=f"{r['first_name']} {r['last_name']}",
-            status=r["status"], placed_at=r["placed_at"], item_count=len(items[r["id"]]),
+            order_id=r["order_id"],
+            user_id=r["user_id"],
+            customer_name=f"{r['first_name']} {r['last_name']}",
+            status=r["status"],
+            placed_at=r["placed_at"],
+            item_count=len(items[r["id"]]),
             total=to_dollars(sum(cents for _, cents in items[r["id"]])),
             item_names=[name for name, _ in items[r["id"]]],
         )

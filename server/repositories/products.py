@@ -40,8 +40,12 @@ async def items(conn: aiosqlite.Connection, item_ids: Sequence[str]) -> dict[str
         rows = await cur.fetchall()
     return {
         r[0]: ItemDetails(
-            item_id=r[0], options=json.loads(r[1]), available=bool(r[2]), price=to_dollars(r[3]),
-            product_id=r[4], product_name=r[5],
+            item_id=r[0],
+            options=json.loads(r[1]),
+            available=bool(r[2]),
+            price=to_dollars(r[3]),
+            product_id=r[4],
+            product_name=r[5],
         )
         for r in rows
     }

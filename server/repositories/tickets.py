@@ -7,7 +7,15 @@ import re
 import aiosqlite
 
 from ..db import utc_now
-from ..models import Escalation, MessageAuthor, Ticket, TicketMessage, TicketPriority, TicketStatus, TicketSummary
+from ..models import (
+    Escalation,
+    MessageAuthor,
+    Ticket,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+    TicketSummary,
+)
 
 _TICKET_ID = re.compile(r"^TCK-(\d{1,12})$")
 
@@ -30,8 +38,14 @@ _FROM = "FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id LEFT JOIN 
 
 def _summary(row: aiosqlite.Row) -> TicketSummary:
     return TicketSummary(
-        ticket_id=ticket_id(row["id"]), user_id=row["user_id"], order_id=row["order_id"], subject=row["subject"],
-        status=row["status"], priority=row["priority"], created_at=row["created_at"], updated_at=row["updated_at"],
+        ticket_id=ticket_id(row["id"]),
+        user_id=row["user_id"],
+        order_id=row["order_id"],
+        subject=row["subject"],
+        status=row["status"],
+        priority=row["priority"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -90,13 +104,16 @@ async def add_message(conn: aiosqlite.Connection, public_id: str, author: Messag
 async def _add_message(conn: aiosqlite.Connection, key: int, author: MessageAuthor, body: str) -> None:
     now = utc_now()
     await conn.execute(
-        "INSERT INTO ticket_messages (ticket_id, author, body, created_at) VALUES (?, ?, ?, ?)", (key, author, body, now)
+        "INSERT INTO ticket_messages (ticket_id, author, body, created_at) VALUES (?, ?, ?, ?)",
+        (key, author, body, now),
     )
     await conn.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (now, key))
 
 
 async def set_status(conn: aiosqlite.Connection, public_id: str, status: TicketStatus) -> None:
-    await conn.execute("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), _key(public_id)))
+    await conn.execute(
+        "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), _key(public_id))
+    )
 
 
 async def escalate(conn: aiosqlite.Connection, public_id: str, reason: str, summary: str) -> None:
@@ -121,8 +138,13 @@ async def search(
     """Tickets matching every given filter, newest first; returns the page and a cursor id if more follow."""
     clauses: list[str] = []
     params: list[object] = []
-    for column, value in (("t.id <", before_id), ("t.customer_id =", customer_key), ("t.order_id =", order_key),
-                          ("t.status =", status), ("t.priority =", priority)):
+    for column, value in (
+        ("t.id <", before_id),
+        ("t.customer_id =", customer_key),
+        ("t.order_id =", order_key),
+        ("t.status =", status),
+        ("t.priority =", priority),
+    ):
         if value is not None:
             clauses.append(f"{column} ?")
             params.append(value)

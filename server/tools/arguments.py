@@ -21,7 +21,10 @@ ProductId = Annotated[
 ]
 ItemId = Annotated[
     str,
-    Field(description="An item (variant) id, e.g. '1008292230'. Not the same thing as a product id.", pattern=r"^\d{1,20}$"),
+    Field(
+        description="An item (variant) id, e.g. '1008292230'. Not the same thing as a product id.",
+        pattern=r"^\d{1,20}$",
+    ),
 ]
 ItemIds = Annotated[
     list[ItemId],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 from typing import Annotated
 
 from mcp.types import CallToolResult
@@ -15,7 +16,12 @@ from ..models import Calculation
 from ..shop import Shop
 from .results import lookup, present
 
-_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+_OPERATORS: dict[type[ast.operator], Callable[[float, float], float]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 _ALLOWED_CHARACTERS = set("0123456789+-*/(). ")
 
 
@@ -31,8 +37,9 @@ def evaluate(expression: str) -> float:
     except SyntaxError as exc:
         if "too many nested" in str(exc):
             raise InvalidArguments("The expression is nested too deeply.", "Use fewer parentheses.") from None
-        raise InvalidArguments(f"'{expression}' is not a complete arithmetic expression.",
-                               "Check the parentheses and operators.") from None
+        raise InvalidArguments(
+            f"'{expression}' is not a complete arithmetic expression.", "Check the parentheses and operators."
+        ) from None
     except (RecursionError, MemoryError):
         raise InvalidArguments("The expression is nested too deeply.", "Use fewer parentheses.") from None
 
@@ -43,8 +50,10 @@ def evaluate(expression: str) -> float:
             return -value(node.operand) if isinstance(node.op, ast.USub) else value(node.operand)
         if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
             return _OPERATORS[type(node.op)](value(node.left), value(node.right))
-        raise InvalidArguments("Only + - * / and parentheses are supported (no powers or floor division).",
-                               "Rewrite the expression with those operators.")
+        raise InvalidArguments(
+            "Only + - * / and parentheses are supported (no powers or floor division).",
+            "Rewrite the expression with those operators.",
+        )
 
     try:
         return round(value(tree.body), 2)
@@ -57,8 +66,15 @@ def evaluate(expression: str) -> float:
 def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=lookup("Calculate"))
     async def calculate(
-        expression: Annotated[str, Field(description="An arithmetic expression of numbers, + - * / and parentheses, "
-                                         "e.g. '2 + 2' or '(54.04 - 49.99) * 2'.", min_length=1, max_length=500)],
+        expression: Annotated[
+            str,
+            Field(
+                description="An arithmetic expression of numbers, + - * / and parentheses, "
+                "e.g. '2 + 2' or '(54.04 - 49.99) * 2'.",
+                min_length=1,
+                max_length=500,
+            ),
+        ],
     ) -> Annotated[CallToolResult, Calculation]:
         """Calculate an arithmetic expression, e.g. a price difference or a refund total. Returns the value
         rounded to two decimals."""

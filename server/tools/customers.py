@@ -14,7 +14,20 @@ from ..models import Address, CustomerPage, User, UserIdResult
 from ..repositories import audit
 from ..repositories import customers as repo
 from ..shop import Shop
-from .arguments import Address1, Address2, City, Country, Cursor, Email, FirstName, LastName, PageSize, State, UserId, Zip
+from .arguments import (
+    Address1,
+    Address2,
+    City,
+    Country,
+    Cursor,
+    Email,
+    FirstName,
+    LastName,
+    PageSize,
+    State,
+    UserId,
+    Zip,
+)
 from .cursors import decode_cursor, encode_cursor
 from .results import change, found, lookup, present
 
@@ -29,8 +42,9 @@ def register(server: ShopServer, shop: Shop) -> None:
         Use this first to identify the customer you are talking to; if they cannot remember their
         email, use find_user_id_by_name_zip. Returns the user id.
         """
-        user_id = found(await repo.find_user_id_by_email(shop.db.read, email), f"A customer with email {email}",
-                        NO_SUCH_USER)
+        user_id = found(
+            await repo.find_user_id_by_email(shop.db.read, email), f"A customer with email {email}", NO_SUCH_USER
+        )
         return present(UserIdResult(user_id=user_id), user_id)
 
     @server.tool(annotations=lookup("Find a customer by name and zip"))
@@ -43,7 +57,8 @@ def register(server: ShopServer, shop: Shop) -> None:
         """
         user_id = found(
             await repo.find_user_id_by_name_zip(shop.db.read, first_name, last_name, zip),
-            f"A customer named {first_name} {last_name} with zip {zip}", NO_SUCH_USER,
+            f"A customer named {first_name} {last_name} with zip {zip}",
+            NO_SUCH_USER,
         )
         return present(UserIdResult(user_id=user_id), user_id)
 
@@ -77,17 +92,25 @@ def register(server: ShopServer, shop: Shop) -> None:
             user = found(await repo.get(conn, user_id), f"Customer {user_id}", NO_SUCH_USER)
             if user.address != address:  # the same address again changes nothing
                 await repo.update_address(conn, user_id, address)
-                await audit.record(conn, "modify_user_address", user_id,
-                                   {"from": user.address.model_dump(), "to": address.model_dump()})
+                await audit.record(
+                    conn,
+                    "modify_user_address",
+                    user_id,
+                    {"from": user.address.model_dump(), "to": address.model_dump()},
+                )
                 user = user.model_copy(update={"address": address})
         return present(user, render.user(user))
 
     @server.tool(annotations=lookup("Search customers"))
     async def search_customers(
-        name: Annotated[str | None, Field(description="Start of the first and/or last name, e.g. 'ali' or 'Ali Sm'.",
-                                          max_length=100)] = None,
+        name: Annotated[
+            str | None,
+            Field(description="Start of the first and/or last name, e.g. 'ali' or 'Ali Sm'.", max_length=100),
+        ] = None,
         email: Annotated[str | None, Field(description="Start of the email address.", max_length=254)] = None,
-        phone: Annotated[str | None, Field(description="Start of the phone number, e.g. '+1-555'.", max_length=30)] = None,
+        phone: Annotated[
+            str | None, Field(description="Start of the phone number, e.g. '+1-555'.", max_length=30)
+        ] = None,
         zip: Annotated[str | None, Field(description="Exact zip code.", max_length=10)] = None,
         cursor: Cursor = None,
         limit: PageSize = 20,
@@ -99,11 +122,17 @@ def register(server: ShopServer, shop: Shop) -> None:
         name, email, phone, city, order count), 'limit' per page, with a cursor for the next page.
         """
         if not any((name, email, phone, zip)):
-            raise InvalidArguments("search_customers needs at least one filter.",
-                                   "Pass a name, email, phone or zip (or a part of it).")
+            raise InvalidArguments(
+                "search_customers needs at least one filter.", "Pass a name, email, phone or zip (or a part of it)."
+            )
         rows, last = await repo.search(
-            shop.db.read, name=name, email=email, phone=phone, zip_code=zip,
-            after_id=decode_cursor("c", cursor) or 0, limit=limit,
+            shop.db.read,
+            name=name,
+            email=email,
+            phone=phone,
+            zip_code=zip,
+            after_id=decode_cursor("c", cursor) or 0,
+            limit=limit,
         )
         page = CustomerPage(customers=rows, next_cursor=encode_cursor("c", last) if last is not None else None)
         return present(page, render.customer_page(page))

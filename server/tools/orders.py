@@ -9,17 +9,41 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from .. import policy, render
-from ..models import Address, CancelReason, CreditCard, GiftCard, Order, OrderItem, OrderPage, OrderStatus, Paypal
+from ..errors import NotFound
+from ..mcp_server import ShopServer
+from ..models import (
+    Address,
+    CancelReason,
+    CreditCard,
+    GiftCard,
+    Order,
+    OrderItem,
+    OrderPage,
+    OrderStatus,
+    Paypal,
+)
 from ..money import format_money
 from ..repositories import audit
 from ..repositories import customers as customers_repo
 from ..repositories import orders as repo
 from ..repositories import products as products_repo
-from ..mcp_server import ShopServer
 from ..shop import Shop
 from .arguments import (
-    Address1, Address2, City, Country, Cursor, IsoDate, ItemId, ItemIds, OrderId, PageSize, PaymentMethodId,
-    ProductId, State, UserId, Zip,
+    Address1,
+    Address2,
+    City,
+    Country,
+    Cursor,
+    IsoDate,
+    ItemId,
+    ItemIds,
+    OrderId,
+    PageSize,
+    PaymentMethodId,
+    ProductId,
+    State,
+    UserId,
+    Zip,
 )
 from .cursors import decode_cursor, encode_cursor
 from .results import change, found, lookup, present
@@ -27,17 +51,20 @@ from .results import change, found, lookup, present
 
 async def _order(conn: aiosqlite.Connection, order_id: str) -> Order:
     return found(
-        await repo.get(conn, order_id), f"Order {order_id}",
+        await repo.get(conn, order_id),
+        f"Order {order_id}",
         "Check the id with the customer (it looks like '#W0000000'), or list their orders with get_user_details.",
     )
 
 
 async def _method(conn: aiosqlite.Connection, user_id: str, method_id: str) -> CreditCard | Paypal | GiftCard:
-    return found(
-        await customers_repo.payment_method_of(conn, user_id, method_id),
-        f"Payment method {method_id} of customer {user_id}",
-        "Use one of the customer's own payment methods; get_user_details lists them.",
-    )
+    method = await customers_repo.payment_method_of(conn, user_id, method_id)
+    if method is None:
+        raise NotFound(
+            f"Payment method {method_id} of customer {user_id} was not found.",
+            "Use one of the customer's own payment methods; get_user_details lists them.",
+        )
+    return method
 
 
 async def _settle(conn: aiosqlite.Connection, order: Order, entries: list[tuple[str, int, str]]) -> None:
@@ -76,8 +103,15 @@ def register(server: ShopServer, shop: Shop) -> None:
         with a cursor for the next page. Use get_order_details for one order's full details.
         """
         rows, last = await repo.search(
-            shop.db.read, user_id=user_id, status=status, placed_from=placed_from, placed_to=placed_to,
-            product_id=product_id, item_id=item_id, before_id=decode_cursor("o", cursor), limit=limit,
+            shop.db.read,
+            user_id=user_id,
+            status=status,
+            placed_from=placed_from,
+            placed_to=placed_to,
+            product_id=product_id,
+            item_id=item_id,
+            before_id=decode_cursor("o", cursor),
+            limit=limit,
         )
         page = OrderPage(orders=rows, next_cursor=encode_cursor("o", last) if last is not None else None)
         return present(page, render.order_page(page))
@@ -126,8 +160,12 @@ def register(server: ShopServer, shop: Shop) -> None:
             policy.ensure_address_modifiable(order)
             if order.address != address:  # the same address again changes nothing
                 await repo.set_address(conn, order, address)
-                await audit.record(conn, "modify_pending_order_address", order_id,
-                                   {"from": order.address.model_dump(), "to": address.model_dump()})
+                await audit.record(
+                    conn,
+                    "modify_pending_order_address",
+                    order_id,
+                    {"from": order.address.model_dump(), "to": address.model_dump()},
+                )
                 order = await _order(conn, order_id)
         return present(order, render.order(order))
 
@@ -146,8 +184,12 @@ def register(server: ShopServer, shop: Shop) -> None:
             method = await _method(conn, order.user_id, payment_method_id)
             old_method_id, amount = policy.payment_change(order, method)
             await _settle(conn, order, [("payment", amount, payment_method_id), ("refund", amount, old_method_id)])
-            await audit.record(conn, "modify_pending_order_payment", order_id,
-                               {"from": old_method_id, "to": payment_method_id, "amount_cents": amount})
+            await audit.record(
+                conn,
+                "modify_pending_order_payment",
+                order_id,
+                {"from": old_method_id, "to": payment_method_id, "amount_cents": amount},
+            )
             order = await _order(conn, order_id)
         return present(order, render.order(order))
 
@@ -155,8 +197,13 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def modify_pending_order_items(
         order_id: OrderId,
         item_ids: ItemIds,
-        new_item_ids: Annotated[ItemIds, Field(description="The replacement item ids, one per entry of item_ids, in the "
-                                               "same positions; each another variant of the same product.")],
+        new_item_ids: Annotated[
+            ItemIds,
+            Field(
+                description="The replacement item ids, one per entry of item_ids, in the "
+                "same positions; each another variant of the same product."
+            ),
+        ],
         payment_method_id: PaymentMethodId,
     ) -> Annotated[CallToolResult, Order]:
         """Swap items of a pending order for other variants of the same product (e.g. another size or color).
@@ -176,14 +223,30 @@ def register(server: ShopServer, shop: Shop) -> None:
             kind = "payment" if difference > 0 else "refund"
             await _settle(conn, order, [(kind, abs(difference), payment_method_id)])
             replacements = [
-                (s.position, OrderItem(name=order.items[s.position].name, product_id=s.new_item.product_id,
-                                       item_id=s.new_item.item_id, price=s.new_item.price, options=s.new_item.options))
+                (
+                    s.position,
+                    OrderItem(
+                        name=order.items[s.position].name,
+                        product_id=s.new_item.product_id,
+                        item_id=s.new_item.item_id,
+                        price=s.new_item.price,
+                        options=s.new_item.options,
+                    ),
+                )
                 for s in swaps
             ]
             await repo.replace_items(conn, order, replacements)
-            await audit.record(conn, "modify_pending_order_items", order_id,
-                               {"item_ids": item_ids, "new_item_ids": new_item_ids,
-                                "difference_cents": difference, "payment_method_id": payment_method_id})
+            await audit.record(
+                conn,
+                "modify_pending_order_items",
+                order_id,
+                {
+                    "item_ids": item_ids,
+                    "new_item_ids": new_item_ids,
+                    "difference_cents": difference,
+                    "payment_method_id": payment_method_id,
+                },
+            )
             order = await _order(conn, order_id)
         return present(order, f"Items modified; price difference {format_money(difference)}.\n{render.order(order)}")
 
@@ -204,8 +267,12 @@ def register(server: ShopServer, shop: Shop) -> None:
             policy.ensure_refund_destination(order, method)
             policy.ensure_items_in_order(order, item_ids)
             await repo.request_return(conn, order, item_ids, payment_method_id)
-            await audit.record(conn, "return_delivered_order_items", order_id,
-                               {"item_ids": item_ids, "payment_method_id": payment_method_id})
+            await audit.record(
+                conn,
+                "return_delivered_order_items",
+                order_id,
+                {"item_ids": item_ids, "payment_method_id": payment_method_id},
+            )
             order = await _order(conn, order_id)
         return present(order, render.order(order))
 
@@ -213,8 +280,13 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def exchange_delivered_order_items(
         order_id: OrderId,
         item_ids: ItemIds,
-        new_item_ids: Annotated[ItemIds, Field(description="The replacement item ids, one per entry of item_ids, in the "
-                                               "same positions; each a variant of the same product.")],
+        new_item_ids: Annotated[
+            ItemIds,
+            Field(
+                description="The replacement item ids, one per entry of item_ids, in the "
+                "same positions; each a variant of the same product."
+            ),
+        ],
         payment_method_id: PaymentMethodId,
     ) -> Annotated[CallToolResult, Order]:
         """Request an exchange of items of a delivered order for available variants of the same product; the
@@ -232,8 +304,16 @@ def register(server: ShopServer, shop: Shop) -> None:
             method = await _method(conn, order.user_id, payment_method_id)
             policy.ensure_gift_card_covers(method, difference)
             await repo.request_exchange(conn, order, item_ids, new_item_ids, payment_method_id, difference)
-            await audit.record(conn, "exchange_delivered_order_items", order_id,
-                               {"item_ids": item_ids, "new_item_ids": new_item_ids,
-                                "difference_cents": difference, "payment_method_id": payment_method_id})
+            await audit.record(
+                conn,
+                "exchange_delivered_order_items",
+                order_id,
+                {
+                    "item_ids": item_ids,
+                    "new_item_ids": new_item_ids,
+                    "difference_cents": difference,
+                    "payment_method_id": payment_method_id,
+                },
+            )
             order = await _order(conn, order_id)
         return present(order, render.order(order))

@@ -33,14 +33,20 @@ def register(server: ShopServer, shop: Shop) -> None:
         Use it to find a replacement for an item in an order: a new item must be an available
         variant of the same product. Takes a product id, not an item id.
         """
-        product = found(await repo.get(shop.db.read, product_id), f"Product {product_id}",
-                        "Check the id: list_all_product_types lists product ids (an item id is not a product id).")
+        product = found(
+            await repo.get(shop.db.read, product_id),
+            f"Product {product_id}",
+            "Check the id: list_all_product_types lists product ids (an item id is not a product id).",
+        )
         return present(product, render.product(product))
 
     @server.tool(annotations=lookup("Get one item (variant)"))
     async def get_item_details(item_id: ItemId) -> Annotated[CallToolResult, ItemDetails]:
         """Get one variant item by item id: its options, price, availability and the product it belongs to."""
         items = await repo.items(shop.db.read, [item_id])
-        item = found(items.get(item_id), f"Item {item_id}",
-                     "Check the id: get_order_details and get_product_details show item ids.")
+        item = found(
+            items.get(item_id),
+            f"Item {item_id}",
+            "Check the id: get_order_details and get_product_details show item ids.",
+        )
         return present(item, render.item(item))

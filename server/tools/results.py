@@ -29,7 +29,10 @@ def found(value: T | None, what: str, next_step: str) -> T:
 
 def _hints(title: str, *, read_only: bool, destructive: bool = False, idempotent: bool = False) -> ToolAnnotations:
     return ToolAnnotations(
-        title=title, read_only_hint=read_only, destructive_hint=destructive, idempotent_hint=idempotent,
+        title=title,
+        read_only_hint=read_only,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
         open_world_hint=False,
     )
 

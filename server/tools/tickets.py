@@ -31,18 +31,26 @@ async def _ticket(conn: aiosqlite.Connection, ticket_id: str) -> Ticket:
 async def _customer_key(conn: aiosqlite.Connection, user_id: str | None) -> int | None:
     if user_id is None:
         return None
-    return found(await customers_repo.internal_id(conn, user_id), f"Customer {user_id}",
-                 "Identify the customer first with find_user_id_by_email or find_user_id_by_name_zip.")
+    return found(
+        await customers_repo.internal_id(conn, user_id),
+        f"Customer {user_id}",
+        "Identify the customer first with find_user_id_by_email or find_user_id_by_name_zip.",
+    )
 
 
 async def _order_key(conn: aiosqlite.Connection, order_id: str | None, user_id: str | None) -> int | None:
     if order_id is None:
         return None
-    order = found(await orders_repo.get(conn, order_id), f"Order {order_id}",
-                  "Check the order id with get_user_details, or leave it out.")
+    order = found(
+        await orders_repo.get(conn, order_id),
+        f"Order {order_id}",
+        "Check the order id with get_user_details, or leave it out.",
+    )
     if user_id is not None and order.user_id != user_id:
-        raise PolicyRefusal(f"Order {order_id} belongs to another customer, not {user_id}.",
-                            "Attach only this customer's own orders (get_user_details lists them).")
+        raise PolicyRefusal(
+            f"Order {order_id} belongs to another customer, not {user_id}.",
+            "Attach only this customer's own orders (get_user_details lists them).",
+        )
     return await orders_repo.internal_id(conn, order_id)
 
 
@@ -62,9 +70,13 @@ def register(server: ShopServer, shop: Shop) -> None:
         """
         async with shop.db.transaction() as conn:
             ticket_id = await repo.create(
-                conn, customer_key=await _customer_key(conn, user_id),
+                conn,
+                customer_key=await _customer_key(conn, user_id),
                 order_key=await _order_key(conn, order_id, user_id),
-                subject=subject, priority=priority, first_message=message, author="customer",
+                subject=subject,
+                priority=priority,
+                first_message=message,
+                author="customer",
             )
             await audit.record(conn, "create_ticket", ticket_id, {"user_id": user_id, "order_id": order_id})
             ticket = await _ticket(conn, ticket_id)
@@ -89,8 +101,13 @@ def register(server: ShopServer, shop: Shop) -> None:
         summaries (id, subject, status, priority, customer, order), 'limit' per page, with a cursor."""
         conn = shop.db.read
         rows, last = await repo.search(
-            conn, customer_key=await _customer_key(conn, user_id), order_key=await _order_key(conn, order_id, None),
-            status=status, priority=priority, before_id=decode_cursor("t", cursor), limit=limit,
+            conn,
+            customer_key=await _customer_key(conn, user_id),
+            order_key=await _order_key(conn, order_id, None),
+            status=status,
+            priority=priority,
+            before_id=decode_cursor("t", cursor),
+            limit=limit,
         )
         page = TicketPage(tickets=rows, next_cursor=encode_cursor("t", last) if last is not None else None)
         return present(page, render.ticket_page(page))
@@ -131,15 +148,19 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def escalate_ticket(
         ticket_id: TicketId,
         reason: Annotated[ShortText, Field(description="Why a human must take over, in one line.")],
-        summary: Annotated[LongText, Field(description="What the human needs to know: the request, what was "
-                                           "done, what is left.")],
+        summary: Annotated[
+            LongText, Field(description="What the human needs to know: the request, what was done, what is left.")
+        ],
     ) -> Annotated[CallToolResult, Ticket]:
         """Hand a ticket to a human agent, recording why and a summary for them. Returns the ticket."""
         async with shop.db.transaction() as conn:
             ticket = await _ticket(conn, ticket_id)
             policy.ensure_ticket_transition(ticket_id, ticket.status, "escalated")
-            already = ticket.status == "escalated" and ticket.escalation is not None and (
-                ticket.escalation.reason, ticket.escalation.summary) == (reason, summary)
+            already = (
+                ticket.status == "escalated"
+                and ticket.escalation is not None
+                and (ticket.escalation.reason, ticket.escalation.summary) == (reason, summary)
+            )
             if not already:  # the same escalation again changes nothing
                 await repo.escalate(conn, ticket_id, reason, summary)
                 await audit.record(conn, "escalate_ticket", ticket_id, {"reason": reason})
@@ -157,9 +178,17 @@ def register(server: ShopServer, shop: Shop) -> None:
         transferred to a human agent.
         """
         async with shop.db.transaction() as conn:
-            ticket_id = await repo.create(conn, customer_key=None, order_key=None, subject="Transfer to a human agent",
-                                          priority="high", first_message=summary, author="agent")
+            ticket_id = await repo.create(
+                conn,
+                customer_key=None,
+                order_key=None,
+                subject="Transfer to a human agent",
+                priority="high",
+                first_message=summary,
+                author="agent",
+            )
             await repo.escalate(conn, ticket_id, "Transferred by the AI agent", summary)
             await audit.record(conn, "transfer_to_human_agents", ticket_id, {})
-        return present(Transfer(result="Transfer successful", ticket_id=ticket_id),
-                       f"Transfer successful (ticket {ticket_id}).")
+        return present(
+            Transfer(result="Transfer successful", ticket_id=ticket_id), f"Transfer successful (ticket {ticket_id})."
+        )
