@@ -8,6 +8,7 @@ import aiosqlite
 
 from ..models import Address, CreditCard, CustomerName, CustomerSummary, GiftCard, Paypal, User
 from ..money import to_dollars
+from .paging import page, where
 
 PaymentMethodModel = CreditCard | Paypal | GiftCard
 
@@ -99,33 +100,26 @@ async def search(
     limit: int,
 ) -> tuple[list[CustomerSummary], int | None]:
     """Customers matching every given filter, by internal id; returns the page and the last id if more follow."""
-    clauses = ["c.id > ?"]
-    params: list[object] = [after_id]
-    if name:
-        # Each word of `name` must start the first or the last name.
-        for word in name.split():
-            clauses.append("(c.first_name LIKE ? ESCAPE '\\' OR c.last_name LIKE ? ESCAPE '\\')")
-            params += [_like_prefix(word), _like_prefix(word)]
-    if email:
-        clauses.append("c.email LIKE ? ESCAPE '\\'")
-        params.append(_like_prefix(email))
-    if phone:
-        clauses.append("c.phone LIKE ? ESCAPE '\\'")
-        params.append(_like_prefix(phone))
-    if zip_code:
-        clauses.append("c.zip = ?")
-        params.append(zip_code)
-    sql = (
+    like = "LIKE ? ESCAPE '\\'"
+    conditions: list[tuple[str, object | None]] = [("c.id > ?", after_id)]
+    # Each word of `name` must start the first or the last name.
+    for word in (name or "").split():
+        conditions.append((f"(c.first_name {like} OR c.last_name {like})", (_like_prefix(word),) * 2))
+    conditions += [
+        (f"c.email {like}", _like_prefix(email) if email else None),
+        (f"c.phone {like}", _like_prefix(phone) if phone else None),
+        ("c.zip = ?", zip_code or None),
+    ]
+    clause, params = where(conditions)
+    rows, last = await page(
+        conn,
         "SELECT c.id, c.user_id, c.first_name, c.last_name, c.email, c.phone, c.city, c.state, c.zip, "
         "(SELECT count(*) FROM orders o WHERE o.customer_id = c.id) AS order_count "
-        f"FROM customers c WHERE {' AND '.join(clauses)} ORDER BY c.id LIMIT ?"
+        f"FROM customers c {clause} ORDER BY c.id LIMIT ?",
+        params,
+        limit,
     )
-    params.append(limit + 1)
-    async with conn.execute(sql, params) as cur:
-        rows = list(await cur.fetchall())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    page = [
+    summaries = [
         CustomerSummary(
             user_id=r["user_id"],
             name=f"{r['first_name']} {r['last_name']}",
@@ -138,7 +132,7 @@ async def search(
         )
         for r in rows
     ]
-    return page, (int(rows[-1]["id"]) if more else None)
+    return summaries, last
 
 
 async def update_address(conn: aiosqlite.Connection, user_id: str, address: Address) -> None:

@@ -12,6 +12,7 @@ from ..errors import Conflict
 from ..models import Address, Fulfillment, Order, OrderItem, OrderStatus, OrderSummary, PaymentEntry
 from ..money import to_cents, to_dollars
 from .customers import address_from_row
+from .paging import page, where
 
 _ORDER_COLUMNS = (
     "o.id, o.order_id, c.user_id, o.status, o.address1, o.address2, o.city, o.state, o.country, o.zip, "
@@ -170,38 +171,24 @@ async def search(
     limit: int,
 ) -> tuple[list[OrderSummary], int | None]:
     """Orders matching every given filter, newest first; returns the page and a cursor id if more follow."""
-    clauses: list[str] = []
-    params: list[object] = []
-    if before_id is not None:
-        clauses.append("o.id < ?")
-        params.append(before_id)
-    if user_id is not None:
-        clauses.append("c.user_id = ?")
-        params.append(user_id)
-    if status is not None:
-        clauses.append("o.status = ?")
-        params.append(status)
-    if placed_from is not None:
-        clauses.append("o.placed_at >= ?")
-        params.append(placed_from)
-    if placed_to is not None:
-        clauses.append("o.placed_at < ?")
-        params.append(placed_to)
-    if product_id is not None:
-        clauses.append("o.id IN (SELECT order_id FROM order_items WHERE product_id = ?)")
-        params.append(product_id)
-    if item_id is not None:
-        clauses.append("o.id IN (SELECT order_id FROM order_items WHERE item_id = ?)")
-        params.append(item_id)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    async with conn.execute(
+    clause, params = where(
+        [
+            ("o.id < ?", before_id),
+            ("c.user_id = ?", user_id),
+            ("o.status = ?", status),
+            ("o.placed_at >= ?", placed_from),
+            ("o.placed_at < ?", placed_to),
+            ("o.id IN (SELECT order_id FROM order_items WHERE product_id = ?)", product_id),
+            ("o.id IN (SELECT order_id FROM order_items WHERE item_id = ?)", item_id),
+        ]
+    )
+    rows, last = await page(
+        conn,
         "SELECT o.id, o.order_id, c.user_id, c.first_name, c.last_name, o.status, o.placed_at "
-        f"FROM orders o JOIN customers c ON c.id = o.customer_id {where} ORDER BY o.id DESC LIMIT ?",
-        (*params, limit + 1),
-    ) as cur:
-        rows = list(await cur.fetchall())
-    more = len(rows) > limit
-    rows = rows[:limit]
+        f"FROM orders o JOIN customers c ON c.id = o.customer_id {clause} ORDER BY o.id DESC LIMIT ?",
+        params,
+        limit,
+    )
     items: dict[int, list[tuple[str, int]]] = {row["id"]: [] for row in rows}
     if rows:
         marks = ", ".join("?" for _ in rows)
@@ -212,7 +199,7 @@ async def search(
         ) as cur:
             for r in await cur.fetchall():
                 items[r[0]].append((r[1], r[2]))
-    page = [
+    summaries = [
         OrderSummary(
             order_id=r["order_id"],
             user_id=r["user_id"],
@@ -225,7 +212,7 @@ async def search(
         )
         for r in rows
     ]
-    return page, (int(rows[-1]["id"]) if more else None)
+    return summaries, last
 
 
 async def internal_id(conn: aiosqlite.Connection, order_id: str) -> int | None:

@@ -16,6 +16,7 @@ from ..models import (
     TicketStatus,
     TicketSummary,
 )
+from .paging import page, where
 
 _TICKET_ID = re.compile(r"^TCK-(\d{1,12})$")
 
@@ -136,23 +137,16 @@ async def search(
     limit: int,
 ) -> tuple[list[TicketSummary], int | None]:
     """Tickets matching every given filter, newest first; returns the page and a cursor id if more follow."""
-    clauses: list[str] = []
-    params: list[object] = []
-    for column, value in (
-        ("t.id <", before_id),
-        ("t.customer_id =", customer_key),
-        ("t.order_id =", order_key),
-        ("t.status =", status),
-        ("t.priority =", priority),
-    ):
-        if value is not None:
-            clauses.append(f"{column} ?")
-            params.append(value)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    async with conn.execute(
-        f"SELECT {_SUMMARY_COLUMNS} {_FROM} {where} ORDER BY t.id DESC LIMIT ?", (*params, limit + 1)
-    ) as cur:
-        rows = list(await cur.fetchall())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [_summary(r) for r in rows], (int(rows[-1]["id"]) if more else None)
+    clause, params = where(
+        [
+            ("t.id < ?", before_id),
+            ("t.customer_id = ?", customer_key),
+            ("t.order_id = ?", order_key),
+            ("t.status = ?", status),
+            ("t.priority = ?", priority),
+        ]
+    )
+    rows, last = await page(
+        conn, f"SELECT {_SUMMARY_COLUMNS} {_FROM} {clause} ORDER BY t.id DESC LIMIT ?", params, limit
+    )
+    return [_summary(r) for r in rows], last

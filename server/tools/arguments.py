@@ -66,3 +66,12 @@ IsoDate = Annotated[
 TicketId = Annotated[str, Field(description="A ticket id, e.g. 'TCK-000042'.", pattern=r"^TCK-\d{1,12}$")]
 ShortText = Annotated[str, Field(description="One line, at most 200 characters.", min_length=1, max_length=200)]
 LongText = Annotated[str, Field(description="Free text, at most 4000 characters.", min_length=1, max_length=4000)]
+NewItemIds = Annotated[
+    list[ItemId],
+    Field(
+        description="The replacement item ids, one per entry of item_ids, in the same positions; each another "
+        "variant of the same product.",
+        min_length=1,
+        max_length=50,
+    ),
+]

@@ -7,7 +7,10 @@ import base64
 from ..errors import InvalidArguments
 
 
-def encode_cursor(kind: str, key: int) -> str:
+def encode_cursor(kind: str, key: int | None) -> str | None:
+    """An opaque cursor for continuing after `key`; None when there is nothing more."""
+    if key is None:
+        return None
     return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
 
 

@@ -134,5 +134,5 @@ def register(server: ShopServer, shop: Shop) -> None:
             after_id=decode_cursor("c", cursor) or 0,
             limit=limit,
         )
-        page = CustomerPage(customers=rows, next_cursor=encode_cursor("c", last) if last is not None else None)
+        page = CustomerPage(customers=rows, next_cursor=encode_cursor("c", last))
         return present(page, render.customer_page(page))

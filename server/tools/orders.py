@@ -37,6 +37,7 @@ from .arguments import (
     IsoDate,
     ItemId,
     ItemIds,
+    NewItemIds,
     OrderId,
     PageSize,
     PaymentMethodId,
@@ -113,7 +114,7 @@ def register(server: ShopServer, shop: Shop) -> None:
             before_id=decode_cursor("o", cursor),
             limit=limit,
         )
-        page = OrderPage(orders=rows, next_cursor=encode_cursor("o", last) if last is not None else None)
+        page = OrderPage(orders=rows, next_cursor=encode_cursor("o", last))
         return present(page, render.order_page(page))
 
     @server.tool(annotations=change("Cancel a pending order"))
@@ -197,13 +198,7 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def modify_pending_order_items(
         order_id: OrderId,
         item_ids: ItemIds,
-        new_item_ids: Annotated[
-            ItemIds,
-            Field(
-                description="The replacement item ids, one per entry of item_ids, in the "
-                "same positions; each another variant of the same product."
-            ),
-        ],
+        new_item_ids: NewItemIds,
         payment_method_id: PaymentMethodId,
     ) -> Annotated[CallToolResult, Order]:
         """Swap items of a pending order for other variants of the same product (e.g. another size or color).
@@ -280,13 +275,7 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def exchange_delivered_order_items(
         order_id: OrderId,
         item_ids: ItemIds,
-        new_item_ids: Annotated[
-            ItemIds,
-            Field(
-                description="The replacement item ids, one per entry of item_ids, in the "
-                "same positions; each a variant of the same product."
-            ),
-        ],
+        new_item_ids: NewItemIds,
         payment_method_id: PaymentMethodId,
     ) -> Annotated[CallToolResult, Order]:
         """Request an exchange of items of a delivered order for available variants of the same product; the

@@ -109,7 +109,7 @@ def register(server: ShopServer, shop: Shop) -> None:
             before_id=decode_cursor("t", cursor),
             limit=limit,
         )
-        page = TicketPage(tickets=rows, next_cursor=encode_cursor("t", last) if last is not None else None)
+        page = TicketPage(tickets=rows, next_cursor=encode_cursor("t", last))
         return present(page, render.ticket_page(page))
 
     @server.tool(annotations=addition("Add a message to a ticket"))

@@ -1,0 +1,33 @@
+"""Filtered, keyset-paged queries shared by the search repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+
+def where(conditions: Sequence[tuple[str, object | None]]) -> tuple[str, list[object]]:
+    """A WHERE clause of the conditions whose value is given, e.g. [("o.status = ?", "pending"), ("c.zip = ?", None)].
+
+    The SQL of each condition is a constant of the caller's; only the values are parameters. A tuple
+    value fills several placeholders of one condition.
+    """
+    given = [(sql, value) for sql, value in conditions if value is not None]
+    params: list[object] = []
+    for _, value in given:
+        params += value if isinstance(value, tuple) else [value]
+    return ("WHERE " + " AND ".join(sql for sql, _ in given) if given else ""), params
+
+
+async def page(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[object], limit: int
+) -> tuple[list[aiosqlite.Row], int | None]:
+    """Run `sql` (ending in `LIMIT ?`) for one row more than `limit`; return the page and, if more rows
+    follow, the `id` of the page's last row to continue after."""
+    async with conn.execute(sql, (*params, limit + 1)) as cur:
+        rows = list(await cur.fetchall())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, int(rows[-1]["id"])
