@@ -73,5 +73,6 @@ async def test_every_id_lookup_uses_an_index(settings: Settings, tau2_data: dict
             for sql in selects:
                 async with server.shop.db.read.execute(f"EXPLAIN QUERY PLAN {sql}") as cur:
                     plan = [r[3] for r in await cur.fetchall()]
-                full_scans = [p for p in plan if p.startswith("SCAN") and "USING" not in p]
+                # A scan of a table is a missing index; a scan of a subquery's own few rows is not.
+                full_scans = [p for p in plan if p.startswith("SCAN") and "USING" not in p and "subquery" not in p]
                 assert not full_scans, f"{tool}: {sql}\n{plan}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import aiosqlite
@@ -26,13 +27,14 @@ def address_from_row(row: aiosqlite.Row) -> Address:
     )
 
 
-def payment_method_from_row(row: aiosqlite.Row) -> PaymentMethodModel:
-    source = row["source"]
+def payment_method_from_values(
+    method_id: str, source: str, brand: str | None, last_four: str | None, balance_cents: int | None
+) -> PaymentMethodModel:
     if source == "credit_card":
-        return CreditCard(id=row["method_id"], brand=row["brand"], last_four=row["last_four"])
+        return CreditCard(id=method_id, brand=brand or "", last_four=last_four or "")
     if source == "gift_card":
-        return GiftCard(id=row["method_id"], balance=to_dollars(row["balance_cents"]))
-    return Paypal(id=row["method_id"])
+        return GiftCard(id=method_id, balance=to_dollars(balance_cents or 0))
+    return Paypal(id=method_id)
 
 
 async def internal_id(conn: aiosqlite.Connection, user_id: str) -> int | None:
@@ -41,22 +43,27 @@ async def internal_id(conn: aiosqlite.Connection, user_id: str) -> int | None:
     return None if row is None else int(row[0])
 
 
+# One statement, so the profile, payment methods and order ids come from the same committed state.
+_GET_CUSTOMER = f"""
+SELECT c.id, c.user_id, c.first_name, c.last_name, c.email, c.phone, {_ADDRESS},
+  (SELECT json_group_array(json_array(method_id, source, brand, last_four, balance_cents))
+     FROM (SELECT * FROM payment_methods WHERE customer_id = c.id ORDER BY id)) AS methods,
+  (SELECT json_group_array(order_id) FROM (SELECT order_id FROM orders WHERE customer_id = c.id ORDER BY id))
+     AS order_ids
+FROM customers c WHERE c.user_id = ?
+"""
+
+
 async def get(conn: aiosqlite.Connection, user_id: str) -> User | None:
-    async with conn.execute(
-        f"SELECT id, user_id, first_name, last_name, email, phone, {_ADDRESS} FROM customers WHERE user_id = ?",
-        (user_id,),
-    ) as cur:
+    async with conn.execute(_GET_CUSTOMER, (user_id,)) as cur:
         row = await cur.fetchone()
     if row is None:
         return None
-    async with conn.execute(
-        "SELECT method_id, source, brand, last_four, balance_cents FROM payment_methods "
-        "WHERE customer_id = ? ORDER BY id",
-        (row["id"],),
-    ) as cur:
-        methods = [payment_method_from_row(r) for r in await cur.fetchall()]
-    async with conn.execute("SELECT order_id FROM orders WHERE customer_id = ? ORDER BY id", (row["id"],)) as cur:
-        order_ids = [r[0] for r in await cur.fetchall()]
+    methods = [
+        payment_method_from_values(method_id, source, brand, last_four, balance)
+        for method_id, source, brand, last_four, balance in json.loads(row["methods"])
+    ]
+    order_ids = json.loads(row["order_ids"])
     return User(
         user_id=row["user_id"],
         name=CustomerName(first_name=row["first_name"], last_name=row["last_name"]),
@@ -150,7 +157,7 @@ async def payment_method_of(conn: aiosqlite.Connection, user_id: str, method_id:
         (method_id, user_id),
     ) as cur:
         row = await cur.fetchone()
-    return None if row is None else payment_method_from_row(row)
+    return None if row is None else payment_method_from_values(*row)
 
 
 async def adjust_gift_card_balances(conn: aiosqlite.Connection, changes: Sequence[tuple[str, int]]) -> None:

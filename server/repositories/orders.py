@@ -25,37 +25,37 @@ def _json_list(text: str | None) -> list[str] | None:
     return None if text is None else list(json.loads(text))
 
 
+# One statement reads the order with its items, shipments and payments, so the parts always come from
+# the same committed state (and it is one round trip).
+_GET_ORDER = f"""
+SELECT {_ORDER_COLUMNS},
+  (SELECT json_group_array(json_array(name, product_id, item_id, price_cents, json(options)))
+     FROM (SELECT * FROM order_items WHERE order_id = o.id ORDER BY position)) AS items,
+  (SELECT json_group_array(json_array(json(tracking_ids), json(item_ids)))
+     FROM (SELECT * FROM fulfillments WHERE order_id = o.id ORDER BY position)) AS fulfillments,
+  (SELECT json_group_array(json_array(transaction_type, amount_cents, payment_method_id))
+     FROM (SELECT * FROM payments WHERE order_id = o.id ORDER BY position)) AS payments
+FROM orders o JOIN customers c ON c.id = o.customer_id
+WHERE o.order_id = ?
+"""
+
+
 async def get(conn: aiosqlite.Connection, order_id: str) -> Order | None:
-    async with conn.execute(
-        f"SELECT {_ORDER_COLUMNS} FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.order_id = ?",
-        (order_id,),
-    ) as cur:
+    async with conn.execute(_GET_ORDER, (order_id,)) as cur:
         row = await cur.fetchone()
     if row is None:
         return None
-    key = row["id"]
-    async with conn.execute(
-        "SELECT name, product_id, item_id, price_cents, options FROM order_items WHERE order_id = ? ORDER BY position",
-        (key,),
-    ) as cur:
-        items = [
-            OrderItem(name=r[0], product_id=r[1], item_id=r[2], price=to_dollars(r[3]), options=json.loads(r[4]))
-            for r in await cur.fetchall()
-        ]
-    async with conn.execute(
-        "SELECT tracking_ids, item_ids FROM fulfillments WHERE order_id = ? ORDER BY position", (key,)
-    ) as cur:
-        fulfillments = [
-            Fulfillment(tracking_id=json.loads(r[0]), item_ids=json.loads(r[1])) for r in await cur.fetchall()
-        ]
-    async with conn.execute(
-        "SELECT transaction_type, amount_cents, payment_method_id FROM payments WHERE order_id = ? ORDER BY position",
-        (key,),
-    ) as cur:
-        payments = [
-            PaymentEntry(transaction_type=r[0], amount=to_dollars(r[1]), payment_method_id=r[2])
-            for r in await cur.fetchall()
-        ]
+    items = [
+        OrderItem(name=name, product_id=product_id, item_id=item_id, price=to_dollars(cents), options=options)
+        for name, product_id, item_id, cents, options in json.loads(row["items"])
+    ]
+    fulfillments = [
+        Fulfillment(tracking_id=tracking, item_ids=item_ids) for tracking, item_ids in json.loads(row["fulfillments"])
+    ]
+    payments = [
+        PaymentEntry(transaction_type=kind, amount=to_dollars(cents), payment_method_id=method)
+        for kind, cents, method in json.loads(row["payments"])
+    ]
     difference = row["exchange_price_difference_cents"]
     return Order(
         order_id=row["order_id"],
