@@ -107,3 +107,22 @@ async def test_cancel_after_payment_change_refunds_what_each_method_holds(
     assert len(result["payment_history"]) == 4
     # Charged, then refunded in full: the gift card is back where it started.
     assert gift_card_balance(await snapshot(db), order["user_id"], gift["id"]) == gift["balance"]
+
+
+async def test_concurrent_cancels_refund_once(client: Client, db: Database, tau2_data: dict[str, Any]) -> None:
+    import asyncio
+
+    order = find_order(tau2_data, "pending", "gift_card")
+    paid = order["payment_history"][0]
+    before = gift_card_balance(tau2_data, order["user_id"], paid["payment_method_id"])
+    args = {"order_id": order["order_id"], "reason": "no longer needed"}
+
+    results = await asyncio.gather(*(client.call_tool("cancel_pending_order", args) for _ in range(5)))
+
+    assert sorted(r.is_error for r in results) == [False, True, True, True, True]
+    after = await snapshot(db)
+    assert round(gift_card_balance(after, order["user_id"], paid["payment_method_id"]) - before, 2) == paid["amount"]
+    assert [p["transaction_type"] for p in after["orders"][order["order_id"]]["payment_history"]] == [
+        "payment",
+        "refund",
+    ]
