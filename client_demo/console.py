@@ -1,0 +1,52 @@
+"""What the person sees and answers: streamed text, tool calls as they start and end, questions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Protocol, TextIO
+
+
+class Console(Protocol):
+    def text(self, delta: str) -> None: ...
+    def tool_started(self, name: str, arguments: dict[str, Any]) -> None: ...
+    def tool_finished(self, name: str, seconds: float, ok: bool, detail: str) -> None: ...
+    def notice(self, message: str) -> None: ...
+    async def confirm(self, question: str) -> bool: ...
+    async def ask(self, question: str) -> str | None: ...
+
+
+class Terminal:
+    """A Console on a terminal. Answers are read from stdin only when it is interactive."""
+
+    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr, interactive: bool | None = None) -> None:
+        self.out, self.err = out, err
+        self.interactive = sys.stdin.isatty() if interactive is None else interactive
+
+    def text(self, delta: str) -> None:
+        self.out.write(delta)
+        self.out.flush()
+
+    def tool_started(self, name: str, arguments: dict[str, Any]) -> None:
+        self.err.write(f"\n  -> {name} {json.dumps(arguments)[:200]}\n")
+
+    def tool_finished(self, name: str, seconds: float, ok: bool, detail: str) -> None:
+        mark = "ok" if ok else "error"
+        self.err.write(f"  <- {name} {mark} in {seconds * 1000:.0f} ms{': ' + detail[:200] if not ok else ''}\n")
+
+    def notice(self, message: str) -> None:
+        self.err.write(f"[{message}]\n")
+
+    async def confirm(self, question: str) -> bool:
+        answer = await self.ask(f"{question} [y/N]")
+        return (answer or "").strip().lower() in ("y", "yes")
+
+    async def ask(self, question: str) -> str | None:
+        if not self.interactive:
+            return None
+        import asyncio
+
+        self.err.write(f"? {question} ")
+        self.err.flush()
+        line = await asyncio.to_thread(sys.stdin.readline)
+        return line.rstrip("\n") if line else None

@@ -1,0 +1,259 @@
+"""The bounded agent loop: Claude asks for tools, we run them concurrently and safely, until done or a bound.
+
+Everything it talks to is injected: the AsyncAnthropic client, the MCP session (anything with
+`call_tool(name, arguments)`), the console, the tracer and the retry policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import anthropic
+from mcp.types import CallToolResult, TextContent, Tool
+
+from .bridge import claude_tools, is_destructive, select_tools
+from .console import Console
+from .pricing import SMALL_MODEL, STRONG_MODEL, Usage
+from .retry import GaveUp, RetryPolicy, describe
+from .trace import Tracer, mask
+
+SYSTEM_PROMPT = """\
+You are a customer-service agent for an online shop, working through the shop's tools.
+Identify the customer first (by email, or by name and zip code) before looking at or changing anything.
+Before any action that changes data, state exactly what you will do and wait for the person's explicit yes.
+Use only facts from the tools. Be brief."""
+
+# `auto` routing: words that mean the request will change data, which wants the stronger model.
+CHANGE_WORDS = ("cancel", "return", "exchange", "refund", "modify", "change", "swap", "replace", "escalat")
+
+
+class ToolSession(Protocol):
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> CallToolResult: ...
+
+
+@dataclass
+class Limits:
+    max_turns: int = 12
+    max_tokens: int = 200_000
+    max_cost_usd: float = 0.50
+    max_seconds: float = 300.0
+
+
+@dataclass
+class Options:
+    model: str = SMALL_MODEL  # or "auto"
+    max_output_tokens: int = 2048
+    tool_timeout: float = 30.0
+    max_tool_failures: int = 3
+    destructive: str = "ask"  # "ask" the person, "allow" (--yes), or "refuse"
+    select_tool_groups: bool = True
+
+
+@dataclass
+class Outcome:
+    text: str
+    stop_reason: str  # "done", or which bound ended the run and why
+    turns: int
+    usage: Usage
+
+
+@dataclass
+class Conversation:
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    user_texts: list[str] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Agent:
+    def __init__(
+        self,
+        client: anthropic.AsyncAnthropic,
+        session: ToolSession,
+        tools: Sequence[Tool],
+        console: Console,
+        *,
+        options: Options | None = None,
+        limits: Limits | None = None,
+        tracer: Tracer | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client, self.session, self.console = client, session, console
+        self.tools = {tool.name: tool for tool in tools}
+        self.options = options or Options()
+        self.limits = limits or Limits()
+        self.tracer = tracer or Tracer(None)
+        self.retry = retry or RetryPolicy()
+        self.clock = clock
+        self.usage = Usage()
+        self.conversation = Conversation()
+        self.turns = 0
+        self._started = clock()
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def ask(self, question: str) -> Outcome:
+        """Add the person's message and run until Claude answers without tools, or a bound is hit."""
+        self.conversation.user_texts.append(question)
+        self.conversation.messages.append({"role": "user", "content": question})
+        text = ""
+        while True:
+            bound = self._bound_reached()
+            if bound:
+                self.console.notice(f"stopped: {bound}")
+                return Outcome(text, bound, self.turns, self.usage)
+            self.turns += 1
+            model = self._model_for_turn()
+            try:
+                message = await self.retry.run(lambda: self._stream(model), self._on_retry)
+            except GaveUp as error:
+                self.console.notice(f"stopped: {error}")
+                return Outcome(text, f"API error: {error}", self.turns, self.usage)
+            turn_usage = self.usage.add(model, message.usage)
+            content = [block.model_dump(exclude_none=True) for block in message.content]
+            self.conversation.messages.append({"role": "assistant", "content": content})
+            text = "".join(block.text for block in message.content if block.type == "text")
+            calls = [block for block in message.content if block.type == "tool_use"]
+            if message.stop_reason != "tool_use" or not calls:
+                return Outcome(text, "done", self.turns, self.usage)
+            results = await asyncio.gather(*(self._run_tool(call, model, turn_usage) for call in calls))
+            self.conversation.messages.append({"role": "user", "content": list(results)})
+
+    def _bound_reached(self) -> str | None:
+        limits = self.limits
+        if self.turns >= limits.max_turns:
+            return f"turn limit reached ({limits.max_turns} turns)"
+        if self.usage.total_tokens >= limits.max_tokens:
+            return f"token limit reached ({self.usage.total_tokens:,} of {limits.max_tokens:,} tokens)"
+        if self.usage.cost_usd >= limits.max_cost_usd:
+            return f"cost limit reached (${self.usage.cost_usd:.4f} of ${limits.max_cost_usd:.2f})"
+        elapsed = self.clock() - self._started
+        if elapsed >= limits.max_seconds:
+            return f"time limit reached ({elapsed:.0f} s of {limits.max_seconds:.0f} s)"
+        return None
+
+    def _model_for_turn(self) -> str:
+        """`auto`: the small model for lookups; the strong one once the request is about changing data
+        (the person's words say so, or Claude has asked for a destructive tool)."""
+        if self.options.model != "auto":
+            return self.options.model
+        latest = self.conversation.user_texts[-1].lower()
+        wants_change = any(word in latest for word in CHANGE_WORDS)
+        proposed_change = any(
+            block.get("type") == "tool_use"
+            and block.get("name") in self.tools
+            and is_destructive(self.tools[block["name"]])
+            for message in self.conversation.messages
+            if message["role"] == "assistant"
+            for block in message["content"]
+        )
+        return STRONG_MODEL if wants_change or proposed_change else SMALL_MODEL
+
+    def _tool_definitions(self) -> list[dict[str, Any]]:
+        tools = list(self.tools.values())
+        if self.options.select_tool_groups:
+            tools = select_tools(tools, self.conversation.user_texts)
+        return claude_tools(tools)
+
+    async def _stream(self, model: str) -> Any:
+        request: dict[str, Any] = {
+            "model": model,
+            "max_tokens": self.options.max_output_tokens,
+            # The system prompt and the tool definitions are the stable prefix: cache both.
+            "system": [{"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}],
+            "tools": self._tool_definitions(),
+            "messages": self.conversation.messages,
+        }
+        async with self.client.messages.stream(**request) as stream:
+            async for event in stream:
+                if event.type == "text":
+                    self.console.text(event.text)
+            return await stream.get_final_message()
+
+    def _on_retry(self, error: BaseException, wait: float) -> None:
+        self.console.notice(f"{describe(error)}; retrying in {wait:.1f} s")
+
+    # -- tools ------------------------------------------------------------------------------
+
+    async def _run_tool(self, call: Any, model: str, turn_usage: Usage) -> dict[str, Any]:
+        name, arguments = call.name, dict(call.input or {})
+        started_at, start = now_iso(), time.perf_counter()
+        self.console.tool_started(name, mask(arguments))
+        text, is_error = await self._call_tool(name, arguments)
+        seconds = time.perf_counter() - start
+        self.console.tool_finished(name, seconds, not is_error, text)
+        self.tracer.write(
+            {
+                "tool": name,
+                "arguments": mask(arguments),
+                "started_at": started_at,
+                "ended_at": now_iso(),
+                "duration_ms": round(seconds * 1000, 1),
+                "is_error": is_error,
+                "result_chars": len(text),
+                "turn": self.turns,
+                "model": model,
+                "usage": {
+                    "input_tokens": turn_usage.input_tokens,
+                    "output_tokens": turn_usage.output_tokens,
+                    "cache_creation_input_tokens": turn_usage.cache_creation_input_tokens,
+                    "cache_read_input_tokens": turn_usage.cache_read_input_tokens,
+                },
+            }
+        )
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call.id, "content": text}
+        if is_error:
+            block["is_error"] = True
+        return block
+
+    async def _call_tool(self, name: str, arguments: dict[str, Any]) -> tuple[str, bool]:
+        """(text for Claude, is_error). Never raises: every failure becomes a result Claude can read."""
+        failures = self.conversation.failures
+        tool = self.tools.get(name)
+        if tool is None:
+            return f"There is no tool named {name}.", True
+        if failures[name] >= self.options.max_tool_failures:
+            return (
+                f"{name} has failed {failures[name]} times in this conversation, so the client no longer "
+                "calls it. Do without it, or tell the person what could not be done."
+            ), True
+        if is_destructive(tool) and not await self._approved(name, arguments):
+            return (
+                f"The person did not approve {name}, so it was not run. Nothing was changed. "
+                "Ask the person how they want to proceed."
+            ), True
+        try:
+            result = await asyncio.wait_for(self.session.call_tool(name, arguments), self.options.tool_timeout)
+        except TimeoutError:
+            text, is_error = f"{name} did not answer within {self.options.tool_timeout:g} s and was cancelled.", True
+        except Exception as error:  # a broken connection or protocol error: tell Claude, keep the loop alive
+            text, is_error = f"{name} failed: {type(error).__name__}: {error}", True
+        else:
+            text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+            is_error = bool(result.is_error)
+        if is_error:
+            failures[name] += 1
+            if failures[name] >= self.options.max_tool_failures:
+                text += (
+                    f"\n({name} has now failed {failures[name]} times; the client will not call it again "
+                    "in this conversation.)"
+                )
+        return text, is_error
+
+    async def _approved(self, name: str, arguments: dict[str, Any]) -> bool:
+        if self.options.destructive == "allow":
+            return True
+        if self.options.destructive == "refuse":
+            self.console.notice(f"refused {name}: it changes data (run with --yes to allow)")
+            return False
+        return await self.console.confirm(f"Claude wants to run {name} with {arguments}. Allow?")
