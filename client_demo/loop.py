@@ -7,6 +7,7 @@ Everything it talks to is injected: the AsyncAnthropic client, the MCP session (
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -115,7 +116,7 @@ class Agent:
             self.turns += 1
             model = self._model_for_turn()
             try:
-                message = await self.retry.run(lambda: self._stream(model), self._on_retry)
+                message = await self.retry.run(functools.partial(self._stream, model), self._on_retry)
             except GaveUp as error:
                 self.console.notice(f"stopped: {error}")
                 return Outcome(text, f"API error: {error}", self.turns, self.usage)

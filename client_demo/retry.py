@@ -63,7 +63,7 @@ class RetryPolicy:
         """Seconds to wait before attempt `attempt + 1` (attempt counts from 0)."""
         if retry_after is not None:
             return min(retry_after, self.retry_after_cap)
-        backoff = min(self.max_delay, self.base_delay * 2**attempt)
+        backoff: float = min(self.max_delay, self.base_delay * 2.0**attempt)
         return backoff * (0.5 + self.jitter() / 2)  # "equal jitter": between half and all of the backoff
 
     async def run(self, call: Callable[[], Awaitable[T]], on_retry: Callable[[BaseException, float], None]) -> T:
