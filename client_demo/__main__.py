@@ -57,7 +57,9 @@ def server_target(args: argparse.Namespace) -> str | StdioServerParameters:
     if args.url:
         return str(args.url)
     server_args = ["-m", "server", "serve"] + (["--db", args.db] if args.db else [])
-    return StdioServerParameters(command=sys.executable, args=server_args, env=dict(os.environ))
+    # The server's log lines share this terminal: keep them to warnings unless asked otherwise.
+    env = {"SHOPDESK_LOG_LEVEL": "WARNING", **os.environ}
+    return StdioServerParameters(command=sys.executable, args=server_args, env=env)
 
 
 def elicitation_handler(console: Terminal) -> Any:

@@ -100,6 +100,7 @@ class Agent:
         self.conversation = Conversation()
         self.turns = 0
         self._started = clock()
+        self._asking = asyncio.Lock()  # one question to the person at a time, even with parallel tool calls
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -127,6 +128,8 @@ class Agent:
             calls = [block for block in message.content if block.type == "tool_use"]
             if message.stop_reason != "tool_use" or not calls:
                 return Outcome(text, "done", self.turns, self.usage)
+            if text:
+                self.console.text("\n")  # the tool calls follow on lines of their own
             results = await asyncio.gather(*(self._run_tool(call, model, turn_usage) for call in calls))
             self.conversation.messages.append({"role": "user", "content": list(results)})
 
@@ -257,4 +260,5 @@ class Agent:
         if self.options.destructive == "refuse":
             self.console.notice(f"refused {name}: it changes data (run with --yes to allow)")
             return False
-        return await self.console.confirm(f"Claude wants to run {name} with {arguments}. Allow?")
+        async with self._asking:
+            return await self.console.confirm(f"Claude wants to run {name} with {arguments}. Allow?")
