@@ -19,7 +19,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.types import ElicitRequestFormParams, ElicitResult
 
-from .console import Terminal
+from .console import Person, Terminal
 from .loop import Agent, Limits, Options
 from .pricing import SMALL_MODEL
 from .retry import RetryPolicy
@@ -62,7 +62,7 @@ def server_target(args: argparse.Namespace) -> str | StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=server_args, env=env)
 
 
-def elicitation_handler(console: Terminal) -> Any:
+def elicitation_handler(console: Person) -> Any:
     """When the server asks the person something (MCP elicitation), ask them; without a person, decline."""
 
     async def handle(context: Any, params: Any) -> ElicitResult:

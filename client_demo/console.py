@@ -7,6 +7,15 @@ import sys
 from typing import Any, Protocol, TextIO
 
 
+class Person(Protocol):
+    """Someone the client can put a question to (or not, when `interactive` is false)."""
+
+    interactive: bool
+
+    def notice(self, message: str) -> None: ...
+    async def ask(self, question: str) -> str | None: ...
+
+
 class Console(Protocol):
     def text(self, delta: str) -> None: ...
     def tool_started(self, name: str, arguments: dict[str, Any]) -> None: ...

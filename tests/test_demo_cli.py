@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from demo_support.fake_anthropic import FakeMessagesAPI
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -331,3 +331,12 @@ async def test_auto_routing_uses_the_strong_model_for_changes(api: FakeMessagesA
     await agent.ask("Where is my order?")
     await agent.ask("Please cancel it")
     assert [r["model"] for r in api.requests] == ["claude-haiku-5-5", "claude-sonnet-5-5"]
+
+
+async def test_overloaded_error_in_the_middle_of_a_stream_is_retried(api: FakeMessagesAPI, agent_for: Any) -> None:
+    api.overloaded_mid_stream()
+    api.text("Hello!")
+    sleeps = Sleeps()
+    outcome = await agent_for(sleeps=sleeps).ask("hi")
+    assert outcome.stop_reason == "done" and outcome.text == "Hello!"
+    assert len(api.requests) == 2 and len(sleeps.waits) == 1

@@ -30,6 +30,7 @@ class Reply:
     error_type: str = ""
     error_message: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    fail_mid_stream: bool = False
 
 
 def message(
@@ -106,6 +107,15 @@ def sse_events(msg: dict[str, Any]) -> Iterator[str]:
     yield event("message_stop", {"type": "message_stop"})
 
 
+def _then_overloaded(events: Iterator[str]) -> Iterator[str]:
+    for event in events:
+        if "content_block_stop" in event:
+            break
+        yield event
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    yield f"event: error\ndata: {json.dumps(error)}\n\n"
+
+
 class FakeMessagesAPI:
     def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
@@ -130,6 +140,11 @@ class FakeMessagesAPI:
             for i, (name, arguments) in enumerate(calls)
         ]
         self.replies.append(Reply(message(content, stop_reason="tool_use", usage=usage)))
+
+    def overloaded_mid_stream(self) -> None:
+        """A 200 stream that starts, then ends in an `overloaded_error` event, as the API does under load."""
+        partial = message([{"type": "text", "text": "Let me"}], stop_reason="end_turn")
+        self.replies.append(Reply(partial, fail_mid_stream=True))
 
     def error(self, status: int, error_type: str, text: str = "scripted failure", **headers: str) -> None:
         self.replies.append(
@@ -156,7 +171,10 @@ class FakeMessagesAPI:
                 headers=reply.headers,
             )
         if body.get("stream"):
-            return StreamingResponse(sse_events(reply.message), media_type="text/event-stream")
+            events = sse_events(reply.message)
+            if reply.fail_mid_stream:
+                events = _then_overloaded(events)
+            return StreamingResponse(events, media_type="text/event-stream")
         return JSONResponse(reply.message)
 
     def start(self) -> FakeMessagesAPI:
