@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import AsyncIterator
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
-from shop_support import TAU2_DB, connected
+from shop_support import TAU2_DB, connected, server_env
 
 from server.app import build_server
 from server.db import Database
@@ -58,3 +61,54 @@ async def db(settings: Settings, client: Client) -> AsyncIterator[Database]:
     handle = await Database.open(settings.db_path, create=False)
     yield handle
     await handle.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "serve",
+            "--transport",
+            "http",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "http.sqlite3"),
+        ],
+        env=server_env(),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until_listening(port, process)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Block until the server accepts connections (readiness, not timing: gives up after 30 s)."""
+    for _ in range(300):
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                return
+        except OSError:
+            try:
+                process.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                pass
+    raise TimeoutError("server did not start listening")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +14,13 @@ from mcp import Client
 from server.db import Database
 from server.tau2 import export
 
-TAU2_DB = Path(__file__).resolve().parents[2] / "shared" / "data" / "tau2-retail" / "db.json"
+ROOT = Path(__file__).resolve().parents[1]
+TAU2_DB = ROOT.parent / "shared" / "data" / "tau2-retail" / "db.json"
+
+
+def server_env() -> dict[str, str]:
+    """The environment for a server subprocess: this checkout's packages importable."""
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 @asynccontextmanager

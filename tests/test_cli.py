@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from shop_support import TAU2_DB
-
-ROOT = Path(__file__).resolve().parents[1]
+from shop_support import TAU2_DB, server_env
 
 
 def shopdesk(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -19,7 +16,7 @@ def shopdesk(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=server_env(),
         timeout=120,
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,8 +10,7 @@ from pathlib import Path
 
 import pytest
 from demo_support.fake_anthropic import FakeMessagesAPI
-
-ROOT = Path(__file__).resolve().parents[1]
+from shop_support import server_env
 
 
 @pytest.fixture
@@ -23,13 +21,13 @@ def api() -> Iterator[FakeMessagesAPI]:
 
 
 def demo(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    clean = {k: v for k, v in server_env().items() if not k.startswith("ANTHROPIC_")}
     return subprocess.run(
         [sys.executable, "-m", "client_demo", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**clean, "PYTHONPATH": str(ROOT), **env},
+        env={**clean, **env},
         timeout=120,
         stdin=subprocess.DEVNULL,
     )
@@ -88,3 +86,15 @@ def test_without_an_api_key_says_how_to_set_one(tmp_path: Path) -> None:
     run = demo("hello", cwd=tmp_path, env={})
     assert run.returncode == 2
     assert "ANTHROPIC_API_KEY" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_url_connects_to_a_running_http_server(api: FakeMessagesAPI, http_server: str, tmp_path: Path) -> None:
+    api.tool_calls(("list_all_product_types", {}))
+    api.text("Here is the catalogue.")
+    env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": api.url}
+    run = demo(
+        "Which products do you sell?", "--url", http_server, "--trace", str(tmp_path / "t.jsonl"), cwd=tmp_path, env=env
+    )
+    assert run.returncode == 0, run.stderr
+    result = api.requests[1]["messages"][-1]["content"][0]
+    assert '"T-Shirt"' in result["content"] and "is_error" not in result

@@ -340,3 +340,28 @@ async def test_overloaded_error_in_the_middle_of_a_stream_is_retried(api: FakeMe
     outcome = await agent_for(sleeps=sleeps).ask("hi")
     assert outcome.stop_reason == "done" and outcome.text == "Hello!"
     assert len(api.requests) == 2 and len(sleeps.waits) == 1
+
+
+async def test_connection_errors_are_retried_then_reported(session: Any, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    tools = (await session.list_tools()).tools
+    sleeps = Sleeps()
+    client = anthropic.AsyncAnthropic(api_key="k", base_url=dead, max_retries=0)
+    agent = Agent(client, session, tools, RecordingConsole(), retry=RetryPolicy(max_attempts=3, sleep=sleeps))
+    outcome = await agent.ask("hi")
+    await client.close()
+    assert len(sleeps.waits) == 2
+    assert "could not reach the Claude API" in outcome.stop_reason and "3 attempts" in outcome.stop_reason
+
+
+async def test_yes_lets_destructive_tools_run(api: FakeMessagesAPI, agent_for: Any, calls: Calls) -> None:
+    api.tool_calls(("cancel_pending_order", {"order_id": "#W1", "reason": "no longer needed"}))
+    api.text("Cancelled.")
+    await agent_for(destructive="allow").ask("Cancel #W1")
+    assert calls.names == ["cancel_pending_order"]
+    (result,) = tool_results(api.requests[1])
+    assert result["content"] == "Order #W1 cancelled" and "is_error" not in result

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
 from mcp.client.stdio import StdioServerParameters
-from shop_support import connected
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def server_env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+from shop_support import connected, server_env
 
 
 async def test_stdio_subprocess_creates_demo_shop_and_answers(tmp_path: Path) -> None:
@@ -40,57 +32,6 @@ async def test_stdio_subprocess_creates_demo_shop_and_answers(tmp_path: Path) ->
         refused = await client.call_tool("cancel_pending_order", {"order_id": "#W1", "reason": "no longer needed"})
         assert refused.is_error
     assert db_path.exists()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def http_server(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server",
-            "serve",
-            "--transport",
-            "http",
-            "--port",
-            str(port),
-            "--db",
-            str(tmp_path / "http.sqlite3"),
-        ],
-        env=server_env(),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_until_listening(port, process)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
-    """Block until the server accepts connections (readiness, not timing: gives up after 30 s)."""
-    for _ in range(300):
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
-                return
-        except OSError:
-            try:
-                process.wait(timeout=0.1)
-            except subprocess.TimeoutExpired:
-                pass
-    raise TimeoutError("server did not start listening")
 
 
 async def test_streamable_http_on_loopback(http_server: str) -> None:
