@@ -6,8 +6,6 @@ few lines, with the ids the next tool call needs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from .models import (
     Address,
     CreditCard,
@@ -139,7 +137,3 @@ def ticket_page(page: TicketPage) -> str:
     if not page.tickets:
         return "No tickets match."
     return "\n".join([*(_ticket_line(t) for t in page.tickets), _more(page.next_cursor)])
-
-
-def ids(label: str, values: Sequence[str]) -> str:
-    return f"{label}: {', '.join(values)}"

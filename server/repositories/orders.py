@@ -215,7 +215,11 @@ async def search(
     return summaries, last
 
 
-async def internal_id(conn: aiosqlite.Connection, order_id: str) -> int | None:
-    async with conn.execute("SELECT id FROM orders WHERE order_id = ?", (order_id,)) as cur:
+async def key_and_owner(conn: aiosqlite.Connection, order_id: str) -> tuple[int, str] | None:
+    """The order's internal key and its customer's user id."""
+    async with conn.execute(
+        "SELECT o.id, c.user_id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.order_id = ?",
+        (order_id,),
+    ) as cur:
         row = await cur.fetchone()
-    return None if row is None else int(row[0])
+    return None if row is None else (int(row[0]), str(row[1]))

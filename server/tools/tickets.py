@@ -41,17 +41,17 @@ async def _customer_key(conn: aiosqlite.Connection, user_id: str | None) -> int 
 async def _order_key(conn: aiosqlite.Connection, order_id: str | None, user_id: str | None) -> int | None:
     if order_id is None:
         return None
-    order = found(
-        await orders_repo.get(conn, order_id),
+    key, owner = found(
+        await orders_repo.key_and_owner(conn, order_id),
         f"Order {order_id}",
         "Check the order id with get_user_details, or leave it out.",
     )
-    if user_id is not None and order.user_id != user_id:
+    if user_id is not None and owner != user_id:
         raise PolicyRefusal(
             f"Order {order_id} belongs to another customer, not {user_id}.",
             "Attach only this customer's own orders (get_user_details lists them).",
         )
-    return await orders_repo.internal_id(conn, order_id)
+    return key
 
 
 def register(server: ShopServer, shop: Shop) -> None:
