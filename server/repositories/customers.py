@@ -108,21 +108,24 @@ async def search(
 ) -> tuple[list[CustomerSummary], int | None]:
     """Customers matching every given filter, by internal id; returns the page and the last id if more follow."""
     like = "LIKE ? ESCAPE '\\'"
-    conditions: list[tuple[str, object | None]] = [("c.id > ?", after_id)]
+    # `+c.id`: the page position must not steer the planner away from the filters' own indexes.
+    conditions: list[tuple[str, object | None]] = [("+c.id > ?", after_id)]
     # Each word of `name` must start the first or the last name.
     for word in (name or "").split():
         conditions.append((f"(c.first_name {like} OR c.last_name {like})", (_like_prefix(word),) * 2))
     conditions += [
         (f"c.email {like}", _like_prefix(email) if email else None),
-        (f"c.phone {like}", _like_prefix(phone) if phone else None),
+        # Phone numbers have no case, so a prefix is a range on the (binary) phone index.
+        ("c.phone >= ? AND c.phone < ?", (phone, phone + "\uffff") if phone else None),
         ("c.zip = ?", zip_code or None),
     ]
     clause, params = where(conditions)
     rows, last = await page(
         conn,
-        "SELECT c.id, c.user_id, c.first_name, c.last_name, c.email, c.phone, c.city, c.state, c.zip, "
-        "(SELECT count(*) FROM orders o WHERE o.customer_id = c.id) AS order_count "
-        f"FROM customers c {clause} ORDER BY c.id LIMIT ?",
+        # Order counts are taken for the page's rows only, not for every match before the sort.
+        "SELECT c.*, (SELECT count(*) FROM orders o WHERE o.customer_id = c.id) AS order_count FROM ("
+        "SELECT c.id, c.user_id, c.first_name, c.last_name, c.email, c.phone, c.city, c.state, c.zip "
+        f"FROM customers c {clause} ORDER BY c.id LIMIT ?) c ORDER BY c.id",
         params,
         limit,
     )

@@ -23,8 +23,8 @@ def where(conditions: Sequence[tuple[str, object | None]]) -> tuple[str, list[ob
 async def page(
     conn: aiosqlite.Connection, sql: str, params: Sequence[object], limit: int
 ) -> tuple[list[aiosqlite.Row], int | None]:
-    """Run `sql` (ending in `LIMIT ?`) for one row more than `limit`; return the page and, if more rows
-    follow, the `id` of the page's last row to continue after."""
+    """Run `sql` (whose last placeholder is its `LIMIT ?`) for one row more than `limit`; return the page
+    and, if more rows follow, the `id` of the page's last row to continue after."""
     async with conn.execute(sql, (*params, limit + 1)) as cur:
         rows = list(await cur.fetchall())
     if len(rows) <= limit:
