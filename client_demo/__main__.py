@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-tokens", type=int, default=Limits.max_tokens, help="total tokens for the run")
     parser.add_argument("--max-cost", type=float, default=Limits.max_cost_usd, help="USD for the run")
     parser.add_argument("--max-seconds", type=float, default=Limits.max_seconds, help="wall time for the run")
+    parser.add_argument("--max-output-tokens", type=int, default=Options.max_output_tokens, help="tokens per reply")
     parser.add_argument("--tool-timeout", type=float, default=Options.tool_timeout, help="seconds per tool call")
     parser.add_argument("--all-tools", action="store_true", help="always pass every tool (no tool-group selection)")
     parser.add_argument("--trace", type=Path, help="JSONL trace file (default traces/<time>.jsonl)")
@@ -88,6 +89,7 @@ async def run(args: argparse.Namespace) -> int:
     console = Terminal(interactive=None if one_shot else True)
     options = Options(
         model=args.model,
+        max_output_tokens=args.max_output_tokens,
         tool_timeout=args.tool_timeout,
         destructive=("allow" if args.yes else "refuse") if one_shot else "ask",
         select_tool_groups=not args.all_tools,

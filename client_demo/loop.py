@@ -49,7 +49,7 @@ class Limits:
 @dataclass
 class Options:
     model: str = SMALL_MODEL  # or "auto"
-    max_output_tokens: int = 2048
+    max_output_tokens: int = 4096
     tool_timeout: float = 30.0
     max_tool_failures: int = 3
     destructive: str = "ask"  # "ask" the person, "allow" (--yes), or "refuse"
@@ -126,6 +126,13 @@ class Agent:
             self.conversation.messages.append({"role": "assistant", "content": content})
             text = "".join(block.text for block in message.content if block.type == "text")
             calls = [block for block in message.content if block.type == "tool_use"]
+            if message.stop_reason == "max_tokens":
+                return Outcome(
+                    text,
+                    f"reply cut off at --max-output-tokens ({self.options.max_output_tokens})",
+                    self.turns,
+                    self.usage,
+                )
             if message.stop_reason != "tool_use" or not calls:
                 return Outcome(text, "done", self.turns, self.usage)
             if text:

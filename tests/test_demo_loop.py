@@ -365,3 +365,11 @@ async def test_yes_lets_destructive_tools_run(api: FakeMessagesAPI, agent_for: A
     assert calls.names == ["cancel_pending_order"]
     (result,) = tool_results(api.requests[1])
     assert result["content"] == "Order #W1 cancelled" and "is_error" not in result
+
+
+async def test_a_reply_cut_off_at_max_tokens_says_so(api: FakeMessagesAPI, agent_for: Any) -> None:
+    api.text("The order contains", stop_reason="max_tokens")
+    outcome = await agent_for(max_output_tokens=64).ask("What is in my order?")
+    assert outcome.text == "The order contains"
+    assert outcome.stop_reason == "reply cut off at --max-output-tokens (64)"
+    assert api.requests[0]["max_tokens"] == 64

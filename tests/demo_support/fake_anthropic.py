@@ -129,8 +129,8 @@ class FakeMessagesAPI:
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
 
     # scripting
-    def text(self, text: str, **usage: int) -> None:
-        self.replies.append(Reply(message([{"type": "text", "text": text}], stop_reason="end_turn", usage=usage)))
+    def text(self, text: str, stop_reason: str = "end_turn", **usage: int) -> None:
+        self.replies.append(Reply(message([{"type": "text", "text": text}], stop_reason=stop_reason, usage=usage)))
 
     def tool_calls(self, *calls: tuple[str, dict[str, Any]], text: str = "", **usage: int) -> None:
         content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
