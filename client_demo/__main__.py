@@ -43,10 +43,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", help="database for the launched server (default: the server's own default)")
     parser.add_argument("--model", default=SMALL_MODEL, help=f"Claude model, or 'auto' (default {SMALL_MODEL})")
     parser.add_argument("--yes", action="store_true", help="one-shot mode: allow tools that change data")
-    parser.add_argument("--max-turns", type=int, default=Limits.max_turns)
-    parser.add_argument("--max-tokens", type=int, default=Limits.max_tokens, help="total tokens for the run")
-    parser.add_argument("--max-cost", type=float, default=Limits.max_cost_usd, help="USD for the run")
-    parser.add_argument("--max-seconds", type=float, default=Limits.max_seconds, help="wall time for the run")
+    # Turns and wall time bound each question; tokens and cost, the whole conversation (see Limits).
+    parser.add_argument(
+        "--max-turns", type=int, default=Limits.max_turns, help="model turns per question (default %(default)s)"
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=Limits.max_tokens,
+        help="tokens for the whole conversation, all questions together (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-cost",
+        type=float,
+        default=Limits.max_cost_usd,
+        help="USD for the whole conversation, all questions together (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=Limits.max_seconds,
+        help="wall time per question, from the question to the answer (default %(default)s)",
+    )
     parser.add_argument("--max-output-tokens", type=int, default=Options.max_output_tokens, help="tokens per reply")
     parser.add_argument("--tool-timeout", type=float, default=Options.tool_timeout, help="seconds per tool call")
     parser.add_argument("--all-tools", action="store_true", help="always pass every tool (no tool-group selection)")
@@ -114,6 +132,10 @@ async def run(args: argparse.Namespace) -> int:
                     outcome = await agent.ask(question)
                     console.text("\n")
                     ok = outcome.stop_reason == "done"
+                    if spent := agent.conversation_bound():  # no further question could be answered
+                        console.notice(f"conversation ended: {spent}")
+                        ok = False
+                        break
             console.notice(f"{agent.turns} turns; {agent.usage.summary()}; trace: {trace_path}")
             return 0 if ok else 1
     finally:

@@ -40,10 +40,17 @@ class ToolSession(Protocol):
 
 @dataclass
 class Limits:
-    max_turns: int = 12
-    max_tokens: int = 200_000
-    max_cost_usd: float = 0.50
-    max_seconds: float = 300.0
+    """Turns and wall time bound each question; tokens and cost add up over the whole conversation.
+
+    A conversation goes on for as long as the person keeps asking, and their reading and typing time
+    is not the agent's: a per-question clock keeps a runaway question bounded without cutting off the
+    next one. Tokens and dollars are what the conversation spends, so they stop it once spent.
+    """
+
+    max_turns: int = 12  # per question
+    max_tokens: int = 200_000  # per conversation
+    max_cost_usd: float = 0.50  # per conversation
+    max_seconds: float = 300.0  # per question
 
 
 @dataclass
@@ -60,8 +67,8 @@ class Options:
 class Outcome:
     text: str
     stop_reason: str  # "done", or which bound ended the run and why
-    turns: int
-    usage: Usage
+    turns: int  # this question's
+    usage: Usage  # the conversation's so far
 
 
 @dataclass
@@ -98,29 +105,34 @@ class Agent:
         self.clock = clock
         self.usage = Usage()
         self.conversation = Conversation()
-        self.turns = 0
-        self._started = clock()
+        self.turns = 0  # in the whole conversation
+        self._question_turns = 0
+        self._question_started = clock()
         self._asking = asyncio.Lock()  # one question to the person at a time, even with parallel tool calls
 
     # -- the loop ---------------------------------------------------------------------------
 
     async def ask(self, question: str) -> Outcome:
-        """Add the person's message and run until Claude answers without tools, or a bound is hit."""
+        """Add the person's message and run until Claude answers without tools, or a bound is hit.
+
+        The question's turns and wall time start from zero here; tokens and cost carry on."""
+        self._question_turns, self._question_started = 0, self.clock()
         self.conversation.user_texts.append(question)
         self.conversation.messages.append({"role": "user", "content": question})
         text = ""
         while True:
-            bound = self._bound_reached()
+            bound = self.conversation_bound() or self._question_bound()
             if bound:
                 self.console.notice(f"stopped: {bound}")
-                return Outcome(text, bound, self.turns, self.usage)
+                return Outcome(text, bound, self._question_turns, self.usage)
             self.turns += 1
+            self._question_turns += 1
             model = self._model_for_turn()
             try:
                 message = await self.retry.run(functools.partial(self._stream, model), self._on_retry)
             except GaveUp as error:
                 self.console.notice(f"stopped: {error}")
-                return Outcome(text, f"API error: {error}", self.turns, self.usage)
+                return Outcome(text, f"API error: {error}", self._question_turns, self.usage)
             turn_usage = self.usage.add(model, message.usage)
             content = [block.model_dump(exclude_none=True) for block in message.content]
             self.conversation.messages.append({"role": "assistant", "content": content})
@@ -130,27 +142,32 @@ class Agent:
                 return Outcome(
                     text,
                     f"reply cut off at --max-output-tokens ({self.options.max_output_tokens})",
-                    self.turns,
+                    self._question_turns,
                     self.usage,
                 )
             if message.stop_reason != "tool_use" or not calls:
-                return Outcome(text, "done", self.turns, self.usage)
+                return Outcome(text, "done", self._question_turns, self.usage)
             if text:
                 self.console.text("\n")  # the tool calls follow on lines of their own
             results = await asyncio.gather(*(self._run_tool(call, model, turn_usage) for call in calls))
             self.conversation.messages.append({"role": "user", "content": list(results)})
 
-    def _bound_reached(self) -> str | None:
+    def conversation_bound(self) -> str | None:
+        """The conversation-wide bound reached, if any: once spent, no further question can be answered."""
+        limits, usage = self.limits, self.usage
+        if usage.total_tokens >= limits.max_tokens:
+            return f"token limit reached ({usage.total_tokens:,} of {limits.max_tokens:,} tokens in this conversation)"
+        if usage.cost_usd >= limits.max_cost_usd:
+            return f"cost limit reached (${usage.cost_usd:.4f} of ${limits.max_cost_usd:.2f} in this conversation)"
+        return None
+
+    def _question_bound(self) -> str | None:
         limits = self.limits
-        if self.turns >= limits.max_turns:
-            return f"turn limit reached ({limits.max_turns} turns)"
-        if self.usage.total_tokens >= limits.max_tokens:
-            return f"token limit reached ({self.usage.total_tokens:,} of {limits.max_tokens:,} tokens)"
-        if self.usage.cost_usd >= limits.max_cost_usd:
-            return f"cost limit reached (${self.usage.cost_usd:.4f} of ${limits.max_cost_usd:.2f})"
-        elapsed = self.clock() - self._started
+        if self._question_turns >= limits.max_turns:
+            return f"turn limit reached ({limits.max_turns} turns on this question)"
+        elapsed = self.clock() - self._question_started
         if elapsed >= limits.max_seconds:
-            return f"time limit reached ({elapsed:.0f} s of {limits.max_seconds:.0f} s)"
+            return f"time limit reached ({elapsed:.0f} s of {limits.max_seconds:.0f} s on this question)"
         return None
 
     def _model_for_turn(self) -> str:

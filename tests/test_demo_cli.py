@@ -20,7 +20,8 @@ def api() -> Iterator[FakeMessagesAPI]:
     fake.stop()
 
 
-def demo(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def demo(*args: str, cwd: Path, env: dict[str, str], typed: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run shopdesk-demo; `typed` is what the person types on stdin (none: stdin is empty)."""
     clean = {k: v for k, v in server_env().items() if not k.startswith("ANTHROPIC_")}
     return subprocess.run(
         [sys.executable, "-m", "client_demo", *args],
@@ -29,7 +30,8 @@ def demo(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProc
         cwd=cwd,
         env={**clean, **env},
         timeout=120,
-        stdin=subprocess.DEVNULL,
+        input=typed,
+        stdin=subprocess.DEVNULL if typed is None else None,
     )
 
 
@@ -98,3 +100,37 @@ def test_url_connects_to_a_running_http_server(api: FakeMessagesAPI, http_server
     assert run.returncode == 0, run.stderr
     result = api.requests[1]["messages"][-1]["content"][0]
     assert '"T-Shirt"' in result["content"] and "is_error" not in result
+
+
+def test_a_conversation_ends_once_its_tokens_are_spent(api: FakeMessagesAPI, tmp_path: Path) -> None:
+    api.text("You are ava_smith_1001.", input_tokens=900)
+    api.text("never sent")
+    env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": api.url}
+
+    run = demo(
+        "--max-tokens",
+        "500",
+        "--db",
+        str(tmp_path / "shop.sqlite3"),
+        "--trace",
+        str(tmp_path / "t.jsonl"),
+        cwd=tmp_path,
+        env=env,
+        typed="Who am I?\nAnd my orders?\n",
+    )
+
+    assert run.returncode == 1, run.stderr
+    assert "You are ava_smith_1001." in run.stdout and len(api.requests) == 1
+    # The person is not asked for a question that could not be answered.
+    assert run.stderr.count("you>") == 1
+    assert "conversation ended: token limit reached (920 of 500 tokens in this conversation)" in run.stderr
+
+
+def test_help_says_which_limits_are_per_question(tmp_path: Path) -> None:
+    run = demo("--help", cwd=tmp_path, env={})
+    text = " ".join(run.stdout.split())
+    assert run.returncode == 0
+    assert "--max-turns MAX_TURNS model turns per question" in text
+    assert "--max-seconds MAX_SECONDS wall time per question" in text
+    assert "--max-tokens MAX_TOKENS tokens for the whole conversation" in text
+    assert "--max-cost MAX_COST USD for the whole conversation" in text

@@ -228,7 +228,7 @@ async def test_retries_end_with_a_clear_error(api: FakeMessagesAPI, agent_for: A
 @pytest.mark.parametrize(
     ("settings", "usage", "reason"),
     [
-        ({"max_turns": 2}, {}, "turn limit reached (2 turns)"),
+        ({"max_turns": 2}, {}, "turn limit reached (2 turns on this question)"),
         ({"max_tokens": 5_000}, {"input_tokens": 6_000}, "token limit reached"),
         ({"max_cost_usd": 0.001}, {"input_tokens": 20_000}, "cost limit reached"),
     ],
@@ -249,6 +249,71 @@ async def test_wall_time_bound(api: FakeMessagesAPI, agent_for: Any) -> None:
     api.tool_calls(("find_user_id_by_email", {"email": "a@b.example"}))
     outcome = await agent_for(max_seconds=150, clock=lambda: float(next(ticks))).ask("slow")
     assert "time limit reached" in outcome.stop_reason and len(api.requests) == 1
+
+
+class FakeClock:
+    """Monotonic seconds that move only when a test moves them."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_wall_time_is_per_question(api: FakeMessagesAPI, agent_for: Any) -> None:
+    api.text("You are ava_smith_1001.")
+    api.text("Your order is on its way.")
+    clock = FakeClock()
+    agent = agent_for(max_seconds=100, clock=clock)
+
+    first = await agent.ask("Who am I?")
+    clock.now += 500  # the person reads and types for longer than one question may take
+    second = await agent.ask("Where is my order?")
+
+    assert first.stop_reason == "done"
+    assert second.stop_reason == "done" and second.text == "Your order is on its way."
+    assert len(api.requests) == 2
+
+
+async def test_turns_are_per_question(api: FakeMessagesAPI, agent_for: Any) -> None:
+    for answer in ("You are ava_smith_1001.", "Still you."):
+        api.tool_calls(("find_user_id_by_email", {"email": "a@b.example"}))
+        api.text(answer)
+    agent = agent_for(max_turns=2)
+
+    first = await agent.ask("Who am I?")
+    second = await agent.ask("Check again?")
+
+    assert (first.stop_reason, first.turns) == ("done", 2)
+    assert (second.stop_reason, second.turns, second.text) == ("done", 2, "Still you.")
+    assert agent.turns == 4 and len(api.requests) == 4
+
+
+@pytest.mark.parametrize(
+    ("settings", "usage", "reason"),
+    [
+        ({"max_tokens": 5_000}, {"input_tokens": 3_000}, "token limit reached (6,040 of 5,000 tokens"),
+        ({"max_cost_usd": 0.001}, {"input_tokens": 6_000}, "cost limit reached ($0.0012 of $0.00"),
+    ],
+)
+async def test_tokens_and_cost_add_up_over_the_conversation(
+    api: FakeMessagesAPI, agent_for: Any, settings: dict[str, Any], usage: dict[str, int], reason: str
+) -> None:
+    for answer in ("one", "two", "never sent"):
+        api.text(answer, **usage)
+    clock = FakeClock()
+    agent = agent_for(clock=clock, **settings)
+
+    assert (await agent.ask("first")).stop_reason == "done"
+    assert agent.conversation_bound() is None  # under the bound after one question
+    clock.now += 1_000
+    assert (await agent.ask("second")).stop_reason == "done"
+    third = await agent.ask("third")
+
+    assert third.stop_reason.startswith(reason) and third.stop_reason.endswith("in this conversation)")
+    assert agent.conversation_bound() == third.stop_reason
+    assert len(api.requests) == 2
 
 
 async def test_cost_counts_cache_reads_and_writes(api: FakeMessagesAPI, agent_for: Any) -> None:
