@@ -19,7 +19,11 @@ class Person(Protocol):
 class Console(Protocol):
     def text(self, delta: str) -> None: ...
     def tool_started(self, name: str, arguments: dict[str, Any]) -> None: ...
-    def tool_finished(self, name: str, seconds: float, ok: bool, detail: str) -> None: ...
+    def tool_finished(
+        self, name: str, seconds: float | None, ok: bool, detail: str, approval_wait: float | None = None
+    ) -> None:
+        """`seconds`: the tool's own run time (None: not run); `approval_wait`: time the person took to answer."""
+
     def notice(self, message: str) -> None: ...
     async def confirm(self, question: str) -> bool: ...
     async def ask(self, question: str) -> str | None: ...
@@ -39,9 +43,12 @@ class Terminal:
     def tool_started(self, name: str, arguments: dict[str, Any]) -> None:
         self.err.write(f"\n  -> {name} {json.dumps(arguments)[:200]}\n")
 
-    def tool_finished(self, name: str, seconds: float, ok: bool, detail: str) -> None:
-        mark = "ok" if ok else "error"
-        self.err.write(f"  <- {name} {mark} in {seconds * 1000:.0f} ms{': ' + detail[:200] if not ok else ''}\n")
+    def tool_finished(
+        self, name: str, seconds: float | None, ok: bool, detail: str, approval_wait: float | None = None
+    ) -> None:
+        outcome = "not run" if seconds is None else f"{'ok' if ok else 'error'} in {seconds * 1000:.0f} ms"
+        waited = "" if approval_wait is None else f"; {approval_wait:.1f} s waiting for approval"
+        self.err.write(f"  <- {name} {outcome}{waited}{': ' + detail[:200] if not ok else ''}\n")
 
     def notice(self, message: str) -> None:
         self.err.write(f"[{message}]\n")

@@ -78,8 +78,22 @@ class Conversation:
     failures: Counter[str] = field(default_factory=Counter)
 
 
+@dataclass
+class ToolRun:
+    """One tool call's result for Claude, and where its time went."""
+
+    text: str
+    is_error: bool
+    seconds: float | None = None  # the tool's own run time; None: it was not run
+    approval_wait: float | None = None  # waiting for the person's yes or no; None: no one was asked
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def milliseconds(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
 
 
 class Agent:
@@ -215,20 +229,21 @@ class Agent:
 
     async def _run_tool(self, call: Any, model: str, turn_usage: Usage) -> dict[str, Any]:
         name, arguments = call.name, dict(call.input or {})
-        started_at, start = now_iso(), time.perf_counter()
+        started_at = now_iso()
         self.console.tool_started(name, mask(arguments))
-        text, is_error = await self._call_tool(name, arguments)
-        seconds = time.perf_counter() - start
-        self.console.tool_finished(name, seconds, not is_error, text)
+        run = await self._call_tool(name, arguments)
+        self.console.tool_finished(name, run.seconds, not run.is_error, run.text, run.approval_wait)
         self.tracer.write(
             {
                 "tool": name,
                 "arguments": mask(arguments),
+                # started_at..ended_at is the whole call, approval included; the two durations split it.
                 "started_at": started_at,
                 "ended_at": now_iso(),
-                "duration_ms": round(seconds * 1000, 1),
-                "is_error": is_error,
-                "result_chars": len(text),
+                "duration_ms": milliseconds(run.seconds),
+                "approval_wait_ms": milliseconds(run.approval_wait),
+                "is_error": run.is_error,
+                "result_chars": len(run.text),
                 "turn": self.turns,
                 "model": model,
                 "usage": {
@@ -239,27 +254,37 @@ class Agent:
                 },
             }
         )
-        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call.id, "content": text}
-        if is_error:
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call.id, "content": run.text}
+        if run.is_error:
             block["is_error"] = True
         return block
 
-    async def _call_tool(self, name: str, arguments: dict[str, Any]) -> tuple[str, bool]:
-        """(text for Claude, is_error). Never raises: every failure becomes a result Claude can read."""
+    async def _call_tool(self, name: str, arguments: dict[str, Any]) -> ToolRun:
+        """Never raises: every failure becomes a result Claude can read.
+
+        Only the tool's own call is timed as its run time; the time the person takes to approve it
+        is kept apart, so a slow answer never looks like a slow tool."""
         failures = self.conversation.failures
         tool = self.tools.get(name)
         if tool is None:
-            return f"There is no tool named {name}.", True
+            return ToolRun(f"There is no tool named {name}.", True)
         if failures[name] >= self.options.max_tool_failures:
-            return (
+            return ToolRun(
                 f"{name} has failed {failures[name]} times in this conversation, so the client no longer "
-                "calls it. Do without it, or tell the person what could not be done."
-            ), True
-        if is_destructive(tool) and not await self._approved(name, arguments):
-            return (
-                f"The person did not approve {name}, so it was not run. Nothing was changed. "
-                "Ask the person how they want to proceed."
-            ), True
+                "calls it. Do without it, or tell the person what could not be done.",
+                True,
+            )
+        approval_wait = None
+        if is_destructive(tool):
+            approved, approval_wait = await self._approval(name, arguments)
+            if not approved:
+                return ToolRun(
+                    f"The person did not approve {name}, so it was not run. Nothing was changed. "
+                    "Ask the person how they want to proceed.",
+                    True,
+                    approval_wait=approval_wait,
+                )
+        start = self.clock()
         try:
             result = await asyncio.wait_for(self.session.call_tool(name, arguments), self.options.tool_timeout)
         except TimeoutError:
@@ -269,6 +294,7 @@ class Agent:
         else:
             text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
             is_error = bool(result.is_error)
+        seconds = self.clock() - start
         if is_error:
             failures[name] += 1
             if failures[name] >= self.options.max_tool_failures:
@@ -276,13 +302,18 @@ class Agent:
                     f"\n({name} has now failed {failures[name]} times; the client will not call it again "
                     "in this conversation.)"
                 )
-        return text, is_error
+        return ToolRun(text, is_error, seconds, approval_wait)
 
-    async def _approved(self, name: str, arguments: dict[str, Any]) -> bool:
+    async def _approval(self, name: str, arguments: dict[str, Any]) -> tuple[bool, float | None]:
+        """(approved, seconds spent waiting for the person, or None when no one was asked).
+
+        The wait includes queueing behind another approval: that too is time spent on the person."""
         if self.options.destructive == "allow":
-            return True
+            return True, None
         if self.options.destructive == "refuse":
             self.console.notice(f"refused {name}: it changes data (run with --yes to allow)")
-            return False
+            return False, None
+        asked = self.clock()
         async with self._asking:
-            return await self.console.confirm(f"Claude wants to run {name} with {arguments}. Allow?")
+            approved = await self.console.confirm(f"Claude wants to run {name} with {arguments}. Allow?")
+        return approved, self.clock() - asked

@@ -23,6 +23,7 @@ class RecordingConsole:
         self.streamed: list[str] = []
         self.notices: list[str] = []
         self.finished: list[tuple[str, bool]] = []
+        self.timings: list[tuple[float | None, float | None]] = []  # (run time, approval wait) per tool
         self.questions: list[str] = []
         self.answer = answer
 
@@ -32,8 +33,11 @@ class RecordingConsole:
     def tool_started(self, name: str, arguments: dict[str, Any]) -> None:
         pass
 
-    def tool_finished(self, name: str, seconds: float, ok: bool, detail: str) -> None:
+    def tool_finished(
+        self, name: str, seconds: float | None, ok: bool, detail: str, approval_wait: float | None = None
+    ) -> None:
         self.finished.append((name, ok))
+        self.timings.append((seconds, approval_wait))
 
     def notice(self, message: str) -> None:
         self.notices.append(message)
@@ -386,6 +390,7 @@ async def test_trace_records_every_call_with_personal_data_masked(
     assert record["turn"] == 1 and record["model"] == "claude-haiku-5-5"
     assert record["usage"]["input_tokens"] == 321
     assert record["duration_ms"] >= 0 and record["started_at"] <= record["ended_at"]
+    assert record["approval_wait_ms"] is None  # a read-only tool: no one was asked
     assert "ava.smith@example.com" not in (tmp_path / "trace.jsonl").read_text()
 
 
@@ -438,3 +443,48 @@ async def test_a_reply_cut_off_at_max_tokens_says_so(api: FakeMessagesAPI, agent
     assert outcome.text == "The order contains"
     assert outcome.stop_reason == "reply cut off at --max-output-tokens (64)"
     assert api.requests[0]["max_tokens"] == 64
+
+
+class SlowToAnswer(RecordingConsole):
+    """A person who takes `seconds` (on the fake clock) to answer each approval."""
+
+    def __init__(self, clock: FakeClock, seconds: float, answer: bool) -> None:
+        super().__init__(answer=answer)
+        self.clock, self.seconds = clock, seconds
+
+    async def confirm(self, question: str) -> bool:
+        self.clock.now += self.seconds
+        return await super().confirm(question)
+
+
+async def test_approval_wait_is_not_counted_as_the_tools_run_time(
+    api: FakeMessagesAPI, agent_for: Any, calls: Calls, tmp_path: Path
+) -> None:
+    api.tool_calls(("cancel_pending_order", {"order_id": "#W1", "reason": "no longer needed"}))
+    api.text("Cancelled.")
+    clock = FakeClock()
+    console = SlowToAnswer(clock, 42.0, answer=True)
+
+    await agent_for(destructive="ask", console=console, clock=clock).ask("Cancel #W1")
+
+    assert calls.names == ["cancel_pending_order"]
+    (record,) = trace(tmp_path)
+    assert record["approval_wait_ms"] == 42_000.0
+    assert record["duration_ms"] == 0.0  # the fake clock only moved while the person was answering
+    assert console.timings == [(0.0, 42.0)]
+
+
+async def test_a_declined_tool_records_the_wait_and_no_run_time(
+    api: FakeMessagesAPI, agent_for: Any, calls: Calls, tmp_path: Path
+) -> None:
+    api.tool_calls(("cancel_pending_order", {"order_id": "#W1", "reason": "no longer needed"}))
+    api.text("I did not cancel it.")
+    clock = FakeClock()
+    console = SlowToAnswer(clock, 7.5, answer=False)
+
+    await agent_for(destructive="ask", console=console, clock=clock).ask("Cancel #W1")
+
+    assert calls.names == []
+    (record,) = trace(tmp_path)
+    assert record["duration_ms"] is None and record["approval_wait_ms"] == 7_500.0
+    assert console.timings == [(None, 7.5)]
