@@ -1,6 +1,7 @@
 """The shopdesk command line: serve, init, import-tau2, export-tau2, version.
 
-On stdio only MCP protocol goes to stdout; every log line goes to stderr.
+On stdio only MCP protocol goes to stdout; every log line goes to stderr. Every failure to
+start is one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -9,43 +10,125 @@ import argparse
 import asyncio
 import json
 import logging
+import shutil
 import sys
+import textwrap
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
-from .db import Database, DatabaseUnavailable
-from .settings import Settings
+from .db import Database, DatabaseUnavailable, build_new
+from .progress import Progress
+from .settings import ENVIRONMENT, Settings, SettingsError, parse_port
+
+_EPILOG = (
+    "environment variables (a flag wins over its variable):\n"
+    + "\n".join(f"  {name:<20}{meaning}" for name, meaning in ENVIRONMENT.items())
+    + "\n\nRun `shopdesk COMMAND --help` for a command's own options."
+)
 
 
-def _parser() -> argparse.ArgumentParser:
-    defaults = Settings()
-    parser = argparse.ArgumentParser(prog="shopdesk", description="A shop's customer-service tools over MCP.")
-    db_help = f"database file (env SHOPDESK_DB; default {defaults.db_path})"
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line, like every other start-up failure."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _port(text: str) -> int:
+    try:
+        return parse_port(text)
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text[:20]!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, not {value}")
+    return value
+
+
+def _paragraph(text: str) -> str:
+    return textwrap.fill(text, width=min(shutil.get_terminal_size().columns, 100) - 2)
+
+
+def _parser(defaults: Settings) -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter  # keeps the epilog's table; descriptions are filled here
+    parser = _Parser(
+        prog="shopdesk",
+        description="A shop's customer-service tools (customers, orders, products, tickets) over MCP.",
+        epilog=_EPILOG,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"shopdesk {__version__}")
+    db_help = f"the database file (default {defaults.db_path})"
     parser.add_argument("--db", type=Path, default=defaults.db_path, help=db_help)
     # --db is accepted before or after the command: `shopdesk --db x serve` and `shopdesk serve --db x`.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=db_help)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    serve = commands.add_parser("serve", parents=[common], help="run the MCP server (the default command)")
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="run the MCP server (the default command)",
+        description=_paragraph(
+            "Run the MCP server. Over stdio (what Claude Desktop and IDEs launch) it waits quietly for a "
+            "client on stdin; stop it with Ctrl-C, or by closing its input (Ctrl-D). A database file that does not "
+            "exist yet is created with a demo shop."
+        ),
+        epilog=_EPILOG,
+        formatter_class=formatter,
+    )
     serve.add_argument(
         "--transport",
         choices=["stdio", "http"],
         default="stdio",
-        help="stdio for Claude Desktop and IDEs (default), or Streamable HTTP",
+        help="stdio for Claude Desktop and IDEs (default), or Streamable HTTP at http://HOST:PORT/mcp",
     )
-    serve.add_argument("--host", default=defaults.host, help="HTTP host to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=defaults.port, help="HTTP port (default 8000)")
+    serve.add_argument("--host", default=defaults.host, help=f"HTTP address to bind (default {defaults.host})")
+    serve.add_argument("--port", type=_port, default=defaults.port, help=f"HTTP port (default {defaults.port})")
 
-    init = commands.add_parser("init", parents=[common], help="create a database filled with generated demo data")
-    init.add_argument("--customers", type=int, default=defaults.seed_customers)
-    init.add_argument("--orders", type=int, default=defaults.seed_orders)
-    init.add_argument("--seed", type=int, default=defaults.seed, help="same seed, same shop")
+    init = commands.add_parser(
+        "init",
+        parents=[common],
+        help="create a database filled with a generated demo shop",
+        description=_paragraph(
+            "Create a new database filled with a generated shop; the same seed gives the same shop. "
+            "Refuses a --db that already exists; on failure nothing is left behind."
+        ),
+        epilog=_EPILOG,
+        formatter_class=formatter,
+    )
+    init.add_argument("--customers", type=_count, default=defaults.seed_customers, help="how many customers")
+    init.add_argument("--orders", type=_count, default=defaults.seed_orders, help="how many orders")
+    init.add_argument("--seed", type=int, default=defaults.seed, help="random seed: same seed, same shop")
 
-    imp = commands.add_parser("import-tau2", parents=[common], help="create a database from a τ²-bench retail db.json")
-    imp.add_argument("file", type=Path)
-    exp = commands.add_parser("export-tau2", parents=[common], help="write the database as a τ²-bench retail db.json")
+    imp = commands.add_parser(
+        "import-tau2",
+        parents=[common],
+        help="create a database from a τ²-bench retail db.json (by default the bundled one)",
+        description=_paragraph(
+            "Create a new database from a τ²-bench retail db.json (plain or gzipped). With no file, "
+            "imports the copy that ships in data/tau2-retail/. Refuses a --db that already exists."
+        ),
+        epilog=_EPILOG,
+        formatter_class=formatter,
+    )
+    imp.add_argument("file", type=Path, nargs="?", default=None, help="the db.json to import (default: bundled)")
+    exp = commands.add_parser(
+        "export-tau2",
+        parents=[common],
+        help="write the database as a τ²-bench retail db.json",
+        epilog=_EPILOG,
+        formatter_class=formatter,
+    )
     exp.add_argument("file", type=Path, help="output file, or - for stdout")
 
     commands.add_parser("version", help="print the version")
@@ -55,30 +138,19 @@ def _parser() -> argparse.ArgumentParser:
 async def _init(db_path: Path, customers: int, orders: int, seed: int) -> dict[str, int]:
     from .seed import generate_into
 
-    _refuse_existing(db_path)
-    db = await Database.open(db_path)
-    try:
-        return await generate_into(db, customers=customers, orders=orders, seed=seed)
-    finally:
-        await db.close()
+    progress = Progress(orders, "orders", sys.stderr)
+    async with build_new(db_path) as db:
+        counts = await generate_into(db, customers=customers, orders=orders, seed=seed, progress=progress.update)
+    progress.done()
+    return counts
 
 
-async def _import(db_path: Path, source: Path) -> dict[str, int]:
-    from .tau2 import import_into
+async def _import(db_path: Path, source: Path | None) -> dict[str, int]:
+    from .tau2 import BUNDLED_DB, import_into, read_text
 
-    text = source.read_text(encoding="utf-8")
-    _refuse_existing(db_path)
-    db = await Database.open(db_path)
-    imported = False
-    try:
-        counts = await import_into(db, text)
-        imported = True
-        return counts
-    finally:
-        await db.close()
-        if not imported:  # a failed import leaves no half-made database behind
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    text = read_text(source or BUNDLED_DB)
+    async with build_new(db_path) as db:
+        return await import_into(db, text)
 
 
 async def _export(db_path: Path) -> str:
@@ -91,49 +163,63 @@ async def _export(db_path: Path) -> str:
         await db.close()
 
 
-def _refuse_existing(db_path: Path) -> None:
-    if db_path.exists():
-        raise DatabaseUnavailable(f"{db_path} already exists; choose another --db path or move it away first")
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{v:,} {k}" for k, v in counts.items())
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> None:
+    command = args.command or "serve"
+    if command == "version":
+        print(f"shopdesk {__version__}")
+    elif command == "serve":
+        from .serve import serve
+
+        serve(
+            settings,
+            transport="http" if getattr(args, "transport", "stdio") == "http" else "stdio",
+            host=getattr(args, "host", settings.host),
+            port=getattr(args, "port", settings.port),
+        )
+    elif command == "init":
+        started = time.monotonic()
+        counts = asyncio.run(_init(args.db, args.customers, args.orders, args.seed))
+        print(f"created {args.db} in {time.monotonic() - started:.1f} s: {_counts(counts)}")
+    elif command == "import-tau2":
+        counts = asyncio.run(_import(args.db, args.file))
+        print(f"imported {args.file or 'the bundled τ² retail shop'} into {args.db}: {_counts(counts)}")
+    elif command == "export-tau2":
+        text = asyncio.run(_export(args.db))
+        if str(args.file) == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            args.file.write_text(text + "\n", encoding="utf-8")
+            print(f"exported {args.db} to {args.file}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    settings = replace(Settings(), db_path=args.db)
-    logging.basicConfig(
-        stream=sys.stderr, level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    command = args.command or "serve"
     try:
-        if command == "version":
-            print(f"shopdesk {__version__}")
-        elif command == "serve":
-            from .serve import serve
-
-            serve(
-                settings,
-                transport="http" if getattr(args, "transport", "stdio") == "http" else "stdio",
-                host=getattr(args, "host", settings.host),
-                port=getattr(args, "port", settings.port),
-            )
-        elif command == "init":
-            counts = asyncio.run(_init(args.db, args.customers, args.orders, args.seed))
-            print(f"created {args.db}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-        elif command == "import-tau2":
-            counts = asyncio.run(_import(args.db, args.file))
-            print(f"imported {args.file} into {args.db}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-        elif command == "export-tau2":
-            text = asyncio.run(_export(args.db))
-            if str(args.file) == "-":
-                sys.stdout.write(text + "\n")
-            else:
-                args.file.write_text(text + "\n", encoding="utf-8")
-                print(f"exported {args.db} to {args.file}")
-    except (DatabaseUnavailable, OSError, ValueError) as exc:
+        defaults = Settings()
+    except SettingsError as exc:
         print(f"shopdesk: error: {exc}", file=sys.stderr)
+        return 2
+    args = _parser(defaults).parse_args(argv)
+    settings = replace(defaults, db_path=args.db)
+    logging.basicConfig(
+        stream=sys.stderr, level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        _run(args, settings)
+    except (DatabaseUnavailable, OSError, ValueError) as exc:
+        print(f"shopdesk: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 400 else text[:399] + "…"
 
 
 if __name__ == "__main__":

@@ -30,11 +30,12 @@ Money is in dollars with two decimals; ids: orders '#W0000000', tickets 'TCK-000
 """
 
 
-def build_server(settings: Settings | None = None) -> ShopServer:
-    shop = Shop(settings or Settings())
+def build_server(settings: Settings | None = None, *, shop: Shop | None = None) -> ShopServer:
+    """A new server; pass `shop` to keep a handle on its database (tests do)."""
+    shop = shop or Shop(settings or Settings())
     server = ShopServer(
-        shop,
         "shopdesk",
+        lifespan=shop.lifespan,
         title="shopdesk",
         description="A shop's customer-service tools: customers, orders, returns, exchanges, support tickets.",
         instructions=INSTRUCTIONS,

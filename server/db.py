@@ -4,33 +4,71 @@ Two connections per process: a writer, used only inside `transaction()` (one
 write at a time, BEGIN IMMEDIATE, so a write never deadlocks half way), and a
 reader for everything else, which in WAL mode sees the last committed state and
 never waits for the writer.
+
+A file is opened only if it is shopdesk's own or holds no tables at all: another
+program's database is refused before a byte of it is written. New shops are built
+in a temporary file and moved into place only when complete (`build_new`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.request import pathname2url
 
 import aiosqlite
 
+from .statuses import (
+    MessageAuthor,
+    OrderStatus,
+    PaymentSource,
+    TicketPriority,
+    TicketStatus,
+    TransactionType,
+    sql_choices,
+)
+
 
 class DatabaseUnavailable(Exception):
-    """The database file is missing, unreadable or not a shopdesk database."""
+    """The database file is missing, unreadable, not a shopdesk database, or cannot be made."""
+
+
+def storage_problem(exc: sqlite3.Error) -> str:
+    """What a SQLite failure means for the person running shopdesk, in a few words."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith("SQLITE_FULL"):
+        return "the disk is full"
+    if name.startswith("SQLITE_READONLY"):
+        return "the database file is read-only"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "the database is busy: another program holds a lock on it"
+    if name.startswith("SQLITE_IOERR"):
+        return "the disk refused a write (it may be full, or the file over a size limit)"
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return "the database file is damaged"
+    if name.startswith("SQLITE_CANTOPEN"):
+        return "the database file cannot be opened"
+    return str(exc)
 
 
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# Migrations are small named steps applied in order and recorded in
-# `schema_migrations`; a step is never edited once released, only added.
+# Migrations are small named steps applied in order and recorded in `schema_migrations`;
+# a step is never edited once released, only added. Each step and its record commit
+# together or not at all: its statements run one by one inside one transaction (SQLite's
+# DDL is transactional; `executescript` is not used because it commits on its own).
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
-_INITIAL_SCHEMA = """
+_INITIAL_SCHEMA = f"""
 CREATE TABLE customers (
     id          INTEGER PRIMARY KEY,
     user_id     TEXT NOT NULL UNIQUE,
@@ -56,7 +94,7 @@ CREATE TABLE payment_methods (
     id              INTEGER PRIMARY KEY,
     method_id       TEXT NOT NULL UNIQUE,
     customer_id     INTEGER NOT NULL REFERENCES customers (id),
-    source          TEXT NOT NULL CHECK (source IN ('credit_card', 'paypal', 'gift_card')),
+    source          TEXT NOT NULL CHECK (source IN ({sql_choices(PaymentSource)})),
     brand           TEXT,
     last_four       TEXT CHECK (last_four IS NULL OR length(last_four) = 4),
     balance_cents   INTEGER CHECK (balance_cents IS NULL OR balance_cents >= 0),
@@ -86,9 +124,7 @@ CREATE TABLE orders (
     id                          INTEGER PRIMARY KEY,
     order_id                    TEXT NOT NULL UNIQUE,
     customer_id                 INTEGER NOT NULL REFERENCES customers (id),
-    status                      TEXT NOT NULL CHECK (status IN (
-                                    'pending', 'pending (item modified)', 'processed', 'delivered',
-                                    'cancelled', 'return requested', 'exchange requested')),
+    status                      TEXT NOT NULL CHECK (status IN ({sql_choices(OrderStatus)})),
     address1                    TEXT NOT NULL,
     address2                    TEXT NOT NULL DEFAULT '',
     city                        TEXT NOT NULL,
@@ -136,7 +172,7 @@ CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
     order_id           INTEGER NOT NULL REFERENCES orders (id),
     position           INTEGER NOT NULL,
-    transaction_type   TEXT NOT NULL CHECK (transaction_type IN ('payment', 'refund')),
+    transaction_type   TEXT NOT NULL CHECK (transaction_type IN ({sql_choices(TransactionType)})),
     amount_cents       INTEGER NOT NULL CHECK (amount_cents >= 0),
     payment_method_id  TEXT NOT NULL,
     created_at         TEXT,
@@ -149,9 +185,8 @@ CREATE TABLE tickets (
     customer_id         INTEGER REFERENCES customers (id),
     order_id            INTEGER REFERENCES orders (id),
     subject             TEXT NOT NULL,
-    status              TEXT NOT NULL CHECK (status IN (
-                            'open', 'waiting_on_customer', 'escalated', 'resolved', 'closed')),
-    priority            TEXT NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
+    status              TEXT NOT NULL CHECK (status IN ({sql_choices(TicketStatus)})),
+    priority            TEXT NOT NULL CHECK (priority IN ({sql_choices(TicketPriority)})),
     created_at          TEXT NOT NULL,
     updated_at          TEXT NOT NULL,
     escalated_at        TEXT,
@@ -165,7 +200,7 @@ CREATE INDEX tickets_status ON tickets (status, priority, id);
 CREATE TABLE ticket_messages (
     id          INTEGER PRIMARY KEY,
     ticket_id   INTEGER NOT NULL REFERENCES tickets (id),
-    author      TEXT NOT NULL CHECK (author IN ('customer', 'agent', 'system')),
+    author      TEXT NOT NULL CHECK (author IN ({sql_choices(MessageAuthor)})),
     body        TEXT NOT NULL,
     created_at  TEXT NOT NULL
 );
@@ -183,13 +218,48 @@ CREATE INDEX audit_log_target ON audit_log (target, id);
 """
 
 
-async def _initial_schema(conn: aiosqlite.Connection) -> None:
-    await conn.executescript(_INITIAL_SCHEMA)
+# An order's place in "newest first" lists: its placed date, orders without one (imported
+# from τ², which has no dates) last, ties by id. Queries must spell it exactly like this
+# for SQLite to use the indexes built on it.
+ORDER_PLACED_KEY = "coalesce(placed_at, '')"
+
+_ORDER_DATE_INDEXES = f"""
+DROP INDEX orders_customer;
+DROP INDEX orders_status;
+DROP INDEX orders_placed_at;
+CREATE INDEX orders_customer_placed ON orders (customer_id, {ORDER_PLACED_KEY}, id);
+CREATE INDEX orders_status_placed ON orders (status, {ORDER_PLACED_KEY}, id);
+CREATE INDEX orders_placed ON orders ({ORDER_PLACED_KEY}, id);
+"""
+
+
+def statements(script: str) -> list[str]:
+    """Split a SQL script into whole statements (a `;` inside a string or trigger does not split)."""
+    found: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            found.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement: {pending.strip()[:60]}")
+    return found
+
+
+def script_step(script: str) -> Migration:
+    async def run(conn: aiosqlite.Connection) -> None:
+        for statement in statements(script):
+            await conn.execute(statement)
+
+    return run
 
 
 MIGRATIONS: list[tuple[str, Migration]] = [
-    ("0001_initial_schema", _initial_schema),
+    ("0001_initial_schema", script_step(_INITIAL_SCHEMA)),
+    ("0002_orders_by_placed_date", script_step(_ORDER_DATE_INDEXES)),
 ]
+_FIRST_MIGRATION = MIGRATIONS[0][0]
 
 
 async def _configure(conn: aiosqlite.Connection) -> None:
@@ -200,21 +270,55 @@ async def _configure(conn: aiosqlite.Connection) -> None:
 
 
 async def _apply_migrations(conn: aiosqlite.Connection) -> None:
-    await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    async with conn.execute("SELECT name FROM schema_migrations") as cursor:
-        applied = {row[0] for row in await cursor.fetchall()}
     for name, migrate in MIGRATIONS:
-        if name in applied:
-            continue
-        # executescript commits on its own, so each step runs in an explicit transaction.
         await conn.execute("BEGIN IMMEDIATE")
         try:
-            await migrate(conn)
-            await conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, utc_now()))
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            async with conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,)) as cursor:
+                applied = await cursor.fetchone() is not None
+            if not applied:
+                await migrate(conn)
+                await conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, utc_now()))
             await conn.commit()
         except BaseException:
             await conn.rollback()
             raise
+
+
+async def _read_only(path: Path) -> aiosqlite.Connection:
+    return await aiosqlite.connect(f"file:{pathname2url(str(path))}?mode=ro", uri=True)
+
+
+async def check_is_shopdesk(path: Path) -> None:
+    """Refuse, without writing to it, a file that holds another program's tables or a newer shopdesk's."""
+    conn = await _read_only(path)
+    try:
+        async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
+            tables = {row[0] for row in await cursor.fetchall()} - {"sqlite_sequence", "sqlite_stat1"}
+        if not tables:
+            return  # an empty file: shopdesk may make its tables in it
+        applied: set[str] = set()
+        if "schema_migrations" in tables:
+            async with conn.execute("SELECT name FROM schema_migrations") as cursor:
+                applied = {row[0] for row in await cursor.fetchall()}
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseUnavailable(
+            f"{path} is not a usable shopdesk database ({exc}); point --db at another file or move this one away"
+        ) from exc
+    finally:
+        await conn.close()
+    if _FIRST_MIGRATION not in applied:
+        raise DatabaseUnavailable(
+            f"{path} holds another program's tables ({', '.join(sorted(tables)[:3])}...), not a shopdesk "
+            "database; nothing was written to it. Point --db at a shopdesk database or a new file"
+        )
+    newer = applied - {name for name, _ in MIGRATIONS}
+    if newer:
+        raise DatabaseUnavailable(
+            f"{path} was made by a newer shopdesk (schema step {sorted(newer)[0]}); upgrade shopdesk to open it"
+        )
 
 
 class Database:
@@ -228,23 +332,31 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path, *, create: bool = True) -> Database:
-        """Open (and migrate) the database at `path`; create it only when `create` is true."""
-        if not path.exists() and not create:
-            raise DatabaseUnavailable(f"no database at {path}; create one with `shopdesk init --db {path}`")
-        if path.exists() and path.is_dir():
+        """Open (and migrate) the shopdesk database at `path`; make a new one only when `create` is true.
+
+        Raises DatabaseUnavailable, with a one-line reason, for anything that stops it.
+        """
+        if path.is_dir():
             raise DatabaseUnavailable(f"{path} is a directory, not a database file")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await aiosqlite.connect(path, isolation_level=None)
+        if not path.exists():
+            if not create:
+                raise DatabaseUnavailable(f"no database at {path}; create one with `shopdesk init --db {path}`")
+            if not path.parent.is_dir():
+                raise DatabaseUnavailable(f"the folder {path.parent} does not exist; create it or choose another --db")
+        else:
+            await check_is_shopdesk(path)
+        try:
+            writer = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DatabaseUnavailable(f"cannot open {path}: {storage_problem(exc)}") from exc
         try:
             await _configure(writer)
             await writer.execute("PRAGMA journal_mode = WAL")
             await _apply_migrations(writer)
+            reader = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.DatabaseError as exc:
             await writer.close()
-            raise DatabaseUnavailable(
-                f"{path} is not a usable shopdesk database ({exc}); point --db at another file or move this one away"
-            ) from exc
-        reader = await aiosqlite.connect(path, isolation_level=None)
+            raise DatabaseUnavailable(f"cannot use {path} as a shopdesk database: {exc}") from exc
         await _configure(reader)
         await reader.execute("PRAGMA query_only = ON")
         return cls(path, writer, reader)
@@ -257,7 +369,10 @@ class Database:
             try:
                 yield self._writer
             except BaseException:
-                await self._writer.rollback()
+                # SQLite has already rolled back after some errors (a full disk, say); then there is
+                # nothing left to roll back, and the original error is the one to report.
+                with contextlib.suppress(sqlite3.Error):
+                    await self._writer.rollback()
                 raise
             await self._writer.commit()
 
@@ -269,3 +384,54 @@ class Database:
     async def close(self) -> None:
         await self.read.close()
         await self._writer.close()
+
+    async def finish(self) -> None:
+        """Close, with everything written into the main file (no -wal file left beside it)."""
+        try:
+            async with self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                row = await cursor.fetchone()
+        finally:
+            await self.close()
+        if row is None or row[0] != 0:
+            raise DatabaseUnavailable(f"could not complete {self.path}: the database was busy")
+
+
+def _remove_with_sidecars(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@asynccontextmanager
+async def build_new(path: Path) -> AsyncIterator[Database]:
+    """A new database at `path`, built in a temporary file beside it and moved into place only when
+    the block completes; on any failure (bad input, a full disk, Ctrl-C) nothing is left at `path`."""
+    if path.exists():
+        raise DatabaseUnavailable(f"{path} already exists; choose another --db path or move it away first")
+    if not path.parent.is_dir():
+        raise DatabaseUnavailable(f"the folder {path.parent} does not exist; create it or choose another --db")
+    building = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.building")
+    try:
+        try:
+            db = await Database.open(building)
+        except DatabaseUnavailable as exc:
+            raise DatabaseUnavailable(f"cannot create {path}: {exc.__cause__ or exc}") from exc
+        try:
+            yield db
+        except BaseException:
+            await db.close()
+            raise
+        await db.finish()
+        try:
+            os.link(building, path)  # unlike rename, never replaces a file that appeared meanwhile
+        except FileExistsError:
+            raise DatabaseUnavailable(
+                f"{path} already exists; choose another --db path or move it away first"
+            ) from None
+        except OSError:
+            if path.exists():
+                raise
+            os.rename(building, path)  # a file system without hard links
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(f"could not create {path}: {storage_problem(exc)}; nothing was left behind") from exc
+    finally:
+        _remove_with_sidecars(building)

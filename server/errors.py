@@ -1,26 +1,55 @@
 """Errors a tool call can end with, each telling the model what went wrong and what to do next.
 
     ToolError (MCP SDK)          -> an `isError` tool result the model reads
-     └── ShopError               problem + next step, joined into one message
+     └── ShopError               problem + "Next step: ...", at most 300 characters, one line
           ├── NotFound           an id that names nothing (or nothing of this customer's)
           ├── PolicyRefusal      the shop's rules forbid this action on this record
           ├── InvalidArguments   arguments of the wrong shape, unknown or missing
-          └── Conflict           the record changed under us; read it again
+          ├── Conflict           the record changed under us; read it again
+          ├── StorageFailure     the database could not do it (read-only, disk full, busy)
+          └── InternalError      a bug in shopdesk; the details stay in the server's log
 
-A refused call changes nothing: every write runs in one transaction, and these
-errors are raised before anything is written (or roll back what was).
+Every message has the same form, whichever layer raised it, and never carries raw input: a
+value echoed back is shortened and its control characters escaped (`excerpt`), and the whole
+message is cut to its budget. A refused call changes nothing: every write runs in one
+transaction, and these errors are raised before anything is written (or roll back what was).
 """
 
 from __future__ import annotations
 
+import unicodedata
+
 from mcp.server.mcpserver.exceptions import ToolError
+
+MESSAGE_BUDGET = 300
+_NEXT_STEP_BUDGET = 160
+
+
+def _escaped(text: str) -> str:
+    """Control, format and unpaired surrogate characters written as escapes (\\n, \\x00, \\u202e)."""
+    return "".join(
+        char.encode("unicode_escape", "backslashreplace").decode("ascii")
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") and char != " "
+        else char
+        for char in text
+    )
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def excerpt(value: object, limit: int = 40) -> str:
+    """A value from the caller, safe to echo: escaped and at most `limit` characters."""
+    return _shortened(_escaped(str(value)), limit)
 
 
 class ShopError(ToolError):
     def __init__(self, problem: str, next_step: str) -> None:
-        self.problem = problem
-        self.next_step = next_step
-        super().__init__(f"{problem} Next step: {next_step}")
+        self.next_step = _shortened(_escaped(next_step), _NEXT_STEP_BUDGET)
+        tail = f" Next step: {self.next_step}"
+        self.problem = _shortened(_escaped(problem), MESSAGE_BUDGET - len(tail))
+        super().__init__(self.problem + tail)
 
 
 class NotFound(ShopError):
@@ -36,4 +65,12 @@ class InvalidArguments(ShopError):
 
 
 class Conflict(ShopError):
+    pass
+
+
+class StorageFailure(ShopError):
+    pass
+
+
+class InternalError(ShopError):
     pass

@@ -1,13 +1,22 @@
-"""The MCP server class: the SDK's MCPServer, with arguments checked the way a model can act on.
+"""The MCP server class: the SDK's MCPServer, with strict arguments and one error style.
 
-The SDK ignores unknown argument names and reports bad ones as a raw pydantic
-dump. Here an unknown name is refused, and every invalid field is named with
-what it expects, in one short message. Input schemas say
-`additionalProperties: false`, so clients know it before they call.
+What it relies on in the SDK (mcp 2.x):
+- `MCPServer.call_tool` validates arguments against the tool's signature with pydantic and
+  ignores names the signature does not have; a bad value comes back as a `ToolError` whose
+  `__cause__` is the `ValidationError` (a raw pydantic dump). Here an unknown name is refused,
+  and every invalid field is named with what it expects, in one short message. Input schemas
+  say `additionalProperties: false`, so clients know it before they call.
+- A `ToolError` raised inside a tool comes back wrapped as `ToolError("Error executing tool
+  NAME: ...")` with the original as `__cause__`, and anything else as `UnexpectedToolError`.
+  Here the wrapper is taken off, so every message the model reads has one form, "problem.
+  Next step: ...", whichever layer raised it; a database failure says what happened, and a
+  crash is logged here with its traceback and reaches the model without its details.
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -15,20 +24,25 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import Tool
 from pydantic import ValidationError
 
-from .errors import InvalidArguments
-from .shop import Shop
+from .db import storage_problem
+from .errors import InternalError, InvalidArguments, ShopError, StorageFailure, excerpt
 
-_MAX_SHOWN_ERRORS = 5
+log = logging.getLogger("shopdesk")
+
+_MAX_SHOWN_ERRORS = 3
+_MAX_HINT = 80
 
 
 def describe_validation_error(tool: str, error: ValidationError, schema: dict[str, Any]) -> InvalidArguments:
     properties = schema.get("properties", {})
     problems = []
     for err in error.errors()[:_MAX_SHOWN_ERRORS]:
-        field = ".".join(str(part) for part in err["loc"]) or "arguments"
+        field = ".".join(excerpt(part, 30) for part in err["loc"]) or "arguments"
         problem = "is required" if err["type"] == "missing" else err["msg"][0].lower() + err["msg"][1:]
         hint = properties.get(str(err["loc"][0]), {}).get("description") if err["loc"] else None
-        problems.append(f"`{field}` {problem}" + (f" (expected: {hint})" if hint else ""))
+        problems.append(
+            f"`{field}` {excerpt(problem, 100)}" + (f" (expected: {excerpt(hint, _MAX_HINT)})" if hint else "")
+        )
     more = len(error.errors()) - _MAX_SHOWN_ERRORS
     if more > 0:
         problems.append(f"and {more} more")
@@ -38,10 +52,28 @@ def describe_validation_error(tool: str, error: ValidationError, schema: dict[st
     )
 
 
+def _storage_cause(exc: BaseException) -> sqlite3.Error | None:
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        if isinstance(exc, sqlite3.Error):
+            return exc
+    return None
+
+
+def storage_failure(tool: str, error: sqlite3.Error) -> StorageFailure:
+    problem = storage_problem(error)
+    if "busy" in problem:
+        next_step = "Try the same call again in a moment."
+    else:
+        next_step = "Tell the person that the shop's system cannot do this right now; try again later."
+    return StorageFailure(f"{tool} could not be completed: {problem}. Nothing was changed.", next_step)
+
+
 class ShopServer(MCPServer[Any]):
-    def __init__(self, shop: Shop, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, lifespan=shop.lifespan, **kwargs)
-        self.shop = shop
+    """An MCPServer whose tools take only the arguments they declare and answer errors in one form."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._schemas: dict[str, dict[str, Any]] | None = None
 
     async def list_tools(self) -> list[Tool]:
@@ -57,17 +89,32 @@ class ShopServer(MCPServer[Any]):
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
         schema = (await self._input_schemas()).get(name)
-        if schema is not None:
-            unknown = sorted(set(arguments) - set(schema.get("properties", {})))
-            if unknown:
-                known = ", ".join(schema.get("properties", {})) or "none"
-                raise InvalidArguments(
-                    f"{name} has no argument named {', '.join(f'`{u}`' for u in unknown)}.",
-                    f"Call it again with only its arguments ({known}); nothing was changed.",
-                )
+        if schema is None:
+            raise InvalidArguments(
+                f"There is no tool named `{excerpt(name)}`.", "Call one of the tools this server lists."
+            )
+        known = schema.get("properties", {})
+        unknown = sorted(set(arguments) - set(known))
+        if unknown:
+            shown = ", ".join(f"`{excerpt(u, 30)}`" for u in unknown[:3]) + (" and more" if len(unknown) > 3 else "")
+            raise InvalidArguments(
+                f"Invalid arguments for {name}: it has no argument named {shown}.",
+                f"Call it again with only its own arguments ({', '.join(known) or 'none'}); nothing was changed.",
+            )
         try:
             return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError as exc:
+            storage = _storage_cause(exc)
+            if storage is not None:
+                raise storage_failure(name, storage) from exc
+            log.error("tool %s crashed", name, exc_info=exc)
+            raise InternalError(
+                f"{name} failed because of an internal error in shopdesk (logged on the server).",
+                "Read the record again to see whether anything changed before trying once more.",
+            ) from exc
         except ToolError as exc:
-            if isinstance(exc.__cause__, ValidationError) and not isinstance(exc, UnexpectedToolError) and schema:
+            if isinstance(exc.__cause__, ShopError):
+                raise exc.__cause__ from None
+            if isinstance(exc.__cause__, ValidationError):
                 raise describe_validation_error(name, exc.__cause__, schema) from exc.__cause__
             raise

@@ -11,19 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-OrderStatus = Literal[
-    "pending",
-    "pending (item modified)",
-    "processed",
-    "delivered",
-    "cancelled",
-    "return requested",
-    "exchange requested",
-]
-CancelReason = Literal["no longer needed", "ordered by mistake"]
-TicketStatus = Literal["open", "waiting_on_customer", "escalated", "resolved", "closed"]
-TicketPriority = Literal["low", "normal", "high", "urgent"]
-MessageAuthor = Literal["customer", "agent", "system"]
+from .statuses import CancelReason, MessageAuthor, OrderStatus, TicketPriority, TicketStatus, TransactionType
 
 
 class Address(BaseModel):
@@ -111,7 +99,7 @@ class Fulfillment(BaseModel):
 
 
 class PaymentEntry(BaseModel):
-    transaction_type: Literal["payment", "refund"]
+    transaction_type: TransactionType
     amount: float
     payment_method_id: str
 

@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import NotFound, PolicyRefusal
-from .models import CreditCard, GiftCard, ItemDetails, Order, OrderItem, Paypal, TicketStatus
+from .models import CreditCard, GiftCard, ItemDetails, Order, OrderItem, Paypal
 from .money import format_money, to_cents
+from .statuses import TicketStatus
 
 CANCEL_REASONS = ("no longer needed", "ordered by mistake")
 

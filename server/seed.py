@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from .db import Database
@@ -391,8 +391,13 @@ def _order_batches(
     yield rows
 
 
-async def generate_into(db: Database, *, customers: int, orders: int, seed: int = 7) -> dict[str, int]:
-    """Fill an empty database with a generated shop; returns the row counts."""
+async def generate_into(
+    db: Database, *, customers: int, orders: int, seed: int = 7, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Fill an empty database with a generated shop; returns the row counts.
+
+    `progress`, if given, is told how many orders are written after each batch.
+    """
     if customers < 1 or orders < 0:
         raise ValueError("a shop needs at least one customer and a non-negative number of orders")
     if orders > 9_000_000:
@@ -410,8 +415,12 @@ async def generate_into(db: Database, *, customers: int, orders: int, seed: int 
             addresses[int(row[0])] = row[6:12]  # type: ignore[call-overload]
         async with db.transaction() as conn:
             await bulk.insert(conn, batch)
+    written = 0
     for batch in _order_batches(rng, customers, orders, sellable, methods, addresses):
         async with db.transaction() as conn:
             await bulk.insert(conn, batch)
+        written += len(batch.orders)
+        if progress is not None:
+            progress(written)
     async with db.transaction() as conn:
         return await bulk.counts(conn)

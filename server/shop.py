@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from .db import Database
-from .settings import Settings
+from .db import Database, DatabaseUnavailable, build_new
+from .settings import Settings, default_db_path
 
 log = logging.getLogger("shopdesk")
 
@@ -55,11 +55,26 @@ class Shop:
 
 
 async def open_or_create(settings: Settings) -> Database:
-    from .seed import generate_into  # the generator is only needed on a first start
+    """Open the shop's database; where no file exists yet, first build one filled with a demo shop.
 
-    is_new = not settings.db_path.exists()
-    db = await Database.open(settings.db_path)
-    if is_new or await db.is_empty():
-        log.info("creating demo data in %s", settings.db_path)
-        await generate_into(db, customers=settings.seed_customers, orders=settings.seed_orders, seed=settings.seed)
-    return db
+    Demo data goes only into a new file: an existing one is opened as it is (or refused, if it is
+    not shopdesk's). The default location's folder is made if needed; a folder given with --db
+    or SHOPDESK_DB must exist.
+    """
+    path = settings.db_path
+    if path == default_db_path():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        from .seed import generate_into  # the generator is only needed on a first start
+
+        try:
+            async with build_new(path) as db:
+                await generate_into(
+                    db, customers=settings.seed_customers, orders=settings.seed_orders, seed=settings.seed
+                )
+            log.info("created a demo shop in %s", path)
+        except DatabaseUnavailable:
+            if not path.exists():
+                raise
+            # another shopdesk started at the same moment and built it first: use theirs
+    return await Database.open(path, create=False)

@@ -6,7 +6,9 @@ integer cents on the way in and back to two-decimal floats on the way out.
 
 from __future__ import annotations
 
+import gzip
 import json
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -15,6 +17,10 @@ from .db import Database, utc_now
 from .models import CreditCard, GiftCard, Order, Paypal, Product, User
 from .money import to_cents, to_dollars
 from .repositories import bulk
+from .settings import PROJECT_ROOT
+
+# The τ² retail shop shipped with shopdesk (MIT, see the README beside it).
+BUNDLED_DB = PROJECT_ROOT / "data" / "tau2-retail" / "db.json.gz"
 
 
 class Tau2File(BaseModel):
@@ -25,6 +31,25 @@ class Tau2File(BaseModel):
 
 class InvalidTau2File(ValueError):
     """The file is not a τ² retail database."""
+
+
+def read_text(path: Path = BUNDLED_DB) -> str:
+    """The text of a τ² db.json, plain or gzipped (by its content, not its name)."""
+    if path == BUNDLED_DB and not path.exists():
+        raise FileNotFoundError(
+            f"the bundled τ² database ({path}) comes with a clone of the shopdesk repository; "
+            "pass the path of a τ² retail db.json"
+        )
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise InvalidTau2File(f"{path} is a damaged gzip file ({exc})") from exc
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidTau2File(f"{path} is not UTF-8 text, so not a τ² retail database") from exc
 
 
 def parse(text: str) -> Tau2File:

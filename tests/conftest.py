@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from shop_support import TAU2_DB, connected, server_env
+from shop_support import connected, server_env, tau2_text
 
 from server.app import build_server
 from server.db import Database
@@ -25,7 +25,7 @@ from server.tau2 import import_into
 @pytest.fixture(scope="session")
 def tau2_data() -> dict[str, Any]:
     """The τ²-bench retail database, as published (read-only)."""
-    return json.loads(TAU2_DB.read_text())
+    return json.loads(tau2_text())
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +34,7 @@ def tau2_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     async def load() -> None:
         db = await Database.open(path)
-        await import_into(db, TAU2_DB.read_text())
+        await import_into(db, tau2_text())
         await db.close()
 
     asyncio.run(load())

@@ -12,10 +12,15 @@ from typing import Any
 from mcp import Client
 
 from server.db import Database
-from server.tau2 import export
+from server.tau2 import BUNDLED_DB, export, read_text
 
 ROOT = Path(__file__).resolve().parents[1]
-TAU2_DB = ROOT.parent / "shared" / "data" / "tau2-retail" / "db.json"
+# The τ² retail shop the repository ships; tests read nothing outside the repository.
+TAU2_DB = BUNDLED_DB
+
+
+def tau2_text() -> str:
+    return read_text(TAU2_DB)
 
 
 def server_env() -> dict[str, str]:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shop_support import TAU2_DB, server_env
+from shop_support import TAU2_DB, server_env, tau2_text
 
 
 def shopdesk(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -66,4 +66,4 @@ def test_import_then_export_round_trips_through_the_cli(tmp_path: Path) -> None:
     assert shopdesk("import-tau2", str(TAU2_DB), "--db", str(db), cwd=tmp_path).returncode == 0
     out = tmp_path / "out.json"
     assert shopdesk("export-tau2", str(out), "--db", str(db), cwd=tmp_path).returncode == 0
-    assert json.loads(out.read_text()) == json.loads(TAU2_DB.read_text())
+    assert json.loads(out.read_text()) == json.loads(tau2_text())

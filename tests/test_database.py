@@ -10,6 +10,7 @@ from shop_support import connected
 from server.app import build_server
 from server.db import MIGRATIONS, Database
 from server.settings import Settings
+from server.shop import Shop
 
 
 async def test_new_database_is_wal_with_foreign_keys_and_recorded_migrations(tmp_path: Path) -> None:
@@ -64,10 +65,10 @@ LOOKUPS = [
 
 
 async def test_every_id_lookup_uses_an_index(settings: Settings, tau2_data: dict[str, Any]) -> None:
-    server = build_server(settings)
+    shop = Shop(settings)
     statements: list[str] = []
-    async with connected(server) as client:
-        await server.shop.db.read.set_trace_callback(statements.append)
+    async with connected(build_server(shop=shop)) as client:
+        await shop.db.read.set_trace_callback(statements.append)
         for tool, arguments in LOOKUPS:
             statements.clear()
             result = await client.call_tool(tool, arguments(tau2_data))
@@ -75,7 +76,7 @@ async def test_every_id_lookup_uses_an_index(settings: Settings, tau2_data: dict
             selects = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
             assert selects, tool
             for sql in selects:
-                async with server.shop.db.read.execute(f"EXPLAIN QUERY PLAN {sql}") as cur:
+                async with shop.db.read.execute(f"EXPLAIN QUERY PLAN {sql}") as cur:
                     plan = [r[3] for r in await cur.fetchall()]
                 # A scan of a table is a missing index; a scan of a subquery's own few rows is not.
                 subqueries = {p.split()[1] for p in plan if p.startswith("CO-ROUTINE")}

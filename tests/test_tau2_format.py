@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shop_support import TAU2_DB
+from shop_support import tau2_text
 
 from server.db import Database
 from server.seed import generate_into
@@ -16,7 +16,7 @@ from server.tau2 import InvalidTau2File, export, import_into
 async def test_shared_database_round_trips_exactly(tmp_path: Path, tau2_data: dict[str, Any]) -> None:
     db = await Database.open(tmp_path / "t.sqlite3")
     try:
-        counts = await import_into(db, TAU2_DB.read_text())
+        counts = await import_into(db, tau2_text())
         assert (counts["customers"], counts["orders"], counts["products"]) == (500, 1000, 50)
         exported = await export(db)
     finally:
@@ -46,7 +46,7 @@ async def test_importing_into_a_shop_that_has_data_is_refused(tmp_path: Path) ->
     try:
         await generate_into(db, customers=2, orders=2)
         with pytest.raises(InvalidTau2File, match="already holds a shop"):
-            await import_into(db, TAU2_DB.read_text())
+            await import_into(db, tau2_text())
     finally:
         await db.close()
 

@@ -84,4 +84,4 @@ def test_stdio_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
     messages = [json.loads(line) for line in lines]
     assert all(m.get("jsonrpc") == "2.0" for m in messages)
     assert messages[0]["id"] == 1 and messages[0]["result"]["serverInfo"]["name"] == "shopdesk"
-    assert "creating demo data" in run.stderr  # logs go to stderr
+    assert "created a demo shop" in run.stderr  # logs go to stderr

@@ -9,8 +9,9 @@ import aiosqlite
 
 from ..db import utc_now
 from ..errors import Conflict
-from ..models import Address, Fulfillment, Order, OrderItem, OrderStatus, OrderSummary, PaymentEntry
+from ..models import Address, Fulfillment, Order, OrderItem, OrderSummary, PaymentEntry
 from ..money import to_cents, to_dollars
+from ..statuses import OrderStatus
 from .customers import address_from_row
 from .paging import page, where
 

@@ -7,15 +7,8 @@ import re
 import aiosqlite
 
 from ..db import utc_now
-from ..models import (
-    Escalation,
-    MessageAuthor,
-    Ticket,
-    TicketMessage,
-    TicketPriority,
-    TicketStatus,
-    TicketSummary,
-)
+from ..models import Escalation, Ticket, TicketMessage, TicketSummary
+from ..statuses import MessageAuthor, TicketPriority, TicketStatus
 from .paging import page, where
 
 _TICKET_ID = re.compile(r"^TCK-(\d{1,12})$")

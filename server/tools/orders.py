@@ -11,23 +11,14 @@ from pydantic import Field
 from .. import policy, render
 from ..errors import NotFound
 from ..mcp_server import ShopServer
-from ..models import (
-    Address,
-    CancelReason,
-    CreditCard,
-    GiftCard,
-    Order,
-    OrderItem,
-    OrderPage,
-    OrderStatus,
-    Paypal,
-)
+from ..models import Address, CreditCard, GiftCard, Order, OrderItem, OrderPage, Paypal
 from ..money import format_money
 from ..repositories import audit
 from ..repositories import customers as customers_repo
 from ..repositories import orders as repo
 from ..repositories import products as products_repo
 from ..shop import Shop
+from ..statuses import CancelReason, OrderStatus
 from .arguments import (
     Address1,
     Address2,

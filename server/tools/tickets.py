@@ -11,12 +11,13 @@ from pydantic import Field
 from .. import policy, render
 from ..errors import PolicyRefusal
 from ..mcp_server import ShopServer
-from ..models import MessageAuthor, Ticket, TicketPage, TicketPriority, TicketStatus, Transfer
+from ..models import Ticket, TicketPage, Transfer
 from ..repositories import audit
 from ..repositories import customers as customers_repo
 from ..repositories import orders as orders_repo
 from ..repositories import tickets as repo
 from ..shop import Shop
+from ..statuses import MessageAuthor, TicketPriority, TicketStatus
 from .arguments import Cursor, LongText, OrderId, PageSize, ShortText, TicketId, UserId
 from .cursors import decode_cursor, encode_cursor
 from .results import addition, change, found, lookup, present
