@@ -111,6 +111,8 @@ class Agent:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client, self.session, self.console = client, session, console
+        # Our RetryPolicy is the only retry loop: a client with retries of its own would multiply attempts.
+        self._api = client.with_options(max_retries=0)
         self.tools = {tool.name: tool for tool in tools}
         self.options = options or Options()
         self.limits = limits or Limits()
@@ -216,7 +218,7 @@ class Agent:
             "tools": self._tool_definitions(),
             "messages": self.conversation.messages,
         }
-        async with self.client.messages.stream(**request) as stream:
+        async with self._api.messages.stream(**request) as stream:
             async for event in stream:
                 if event.type == "text":
                     self.console.text(event.text)

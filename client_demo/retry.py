@@ -1,8 +1,19 @@
-"""Retrying Messages API calls: 429, 5xx, overloaded and connection errors only.
+"""Retrying Messages API calls: 429, 5xx, overloaded and connection errors, and what the server says.
 
-We turn the SDK's own retries off (max_retries=0) because it also retries 408 and 409,
-and its backoff is not ours to bound: here the delay grows exponentially with jitter,
-honours the server's retry-after, and is capped, and every wait is reported.
+Why not the SDK's own retries (anthropic 2.14, `_base_client.py`)? Its retry loop (`_request`) only
+wraps getting the response: a streaming call returns as soon as a 200 arrives, and an `error` event
+later in that stream (`overloaded_error` under load) is raised while the events are read
+(`AsyncStream.__stream__`), after the loop is done, so it is never retried. It retries 408, 409, 429,
+5xx and connection errors (2 retries by default), obeying `x-should-retry: true/false` first. Its
+wait is `retry-after-ms`, else `retry-after` in seconds or as an HTTP date, else 0.5 s doubling up
+to 8 s with jitter; a server's wait is capped only at 4,294,967 s (the platform's sleep limit), so a
+`retry-after: 3600` makes the call sleep an hour, unreported (a log line at INFO).
+
+So the agent calls the API with the SDK's retries off (`with_options(max_retries=0)`, whatever client
+it is given, so the two loops never multiply), and this module retries instead: mid-stream errors
+too, not 408 or 409 unless the server says `x-should-retry: true`, with exponential backoff and
+jitter, the server's `retry-after` (seconds, milliseconds or an HTTP date) capped, and every wait
+reported.
 """
 
 from __future__ import annotations
@@ -11,6 +22,8 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import anthropic
@@ -18,10 +31,18 @@ import anthropic
 T = TypeVar("T")
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def is_retryable(error: BaseException) -> bool:
     if isinstance(error, anthropic.APIConnectionError):  # includes timeouts
         return True
     if isinstance(error, anthropic.APIStatusError):
+        # The server's word comes first, as in the SDK: it knows whether trying again can help.
+        should_retry = error.response.headers.get("x-should-retry")
+        if should_retry in ("true", "false"):
+            return should_retry == "true"
         if error.status_code == 429 or error.status_code >= 500:
             return True
         # An error event in the middle of a stream arrives on a 200 response.
@@ -31,19 +52,33 @@ def is_retryable(error: BaseException) -> bool:
     return False
 
 
-def retry_after_seconds(error: BaseException) -> float | None:
+def retry_after_seconds(error: BaseException, now: Callable[[], datetime] = utc_now) -> float | None:
+    """The wait the server asks for: `retry-after-ms`, else `retry-after` as seconds or an HTTP date
+    (a date already past means no wait). None when it asks for none, or says something unreadable."""
     response = getattr(error, "response", None)
     headers = getattr(response, "headers", None)
     if headers is None:
         return None
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         value = headers.get(name)
-        if value is not None:
-            try:
-                return max(0.0, float(value) * scale)
-            except ValueError:
-                return None  # an HTTP date: fall back to our own backoff
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) * scale)
+        except ValueError:
+            if name == "retry-after":
+                return _seconds_until(value, now())
     return None
+
+
+def _seconds_until(http_date: str, now: datetime) -> float | None:
+    try:
+        when = parsedate_to_datetime(http_date)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000": RFC 5322 for "UTC, source unknown"
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
 
 
 class GaveUp(Exception):
@@ -58,6 +93,7 @@ class RetryPolicy:
     retry_after_cap: float = 30.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     jitter: Callable[[], float] = field(default=random.random)
+    now: Callable[[], datetime] = utc_now  # for retry-after dates
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before attempt `attempt + 1` (attempt counts from 0)."""
@@ -75,7 +111,7 @@ class RetryPolicy:
                     raise GaveUp(describe(error)) from error
                 if attempt + 1 == self.max_attempts:
                     raise GaveUp(f"{describe(error)} (gave up after {self.max_attempts} attempts)") from error
-                wait = self.delay(attempt, retry_after_seconds(error))
+                wait = self.delay(attempt, retry_after_seconds(error, self.now))
                 on_retry(error, wait)
                 await self.sleep(wait)
         raise AssertionError("unreachable")

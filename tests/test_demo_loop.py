@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,14 +86,16 @@ def make_agent(
     *,
     console: RecordingConsole | None = None,
     sleeps: Sleeps | None = None,
+    sdk_max_retries: int = 0,
     **settings: Any,
 ) -> Agent:
-    """An agent on the fake API; `settings` are Limits and Options fields, plus an optional `clock`."""
+    """An agent on the fake API; `settings` are Limits, Options and RetryPolicy fields, plus an optional `clock`."""
     limits = Limits(**{k: settings.pop(k) for k in list(settings) if k in Limits.__dataclass_fields__})
+    policy = {k: settings.pop(k) for k in list(settings) if k in RetryPolicy.__dataclass_fields__}
     extra = {"clock": settings.pop("clock")} if "clock" in settings else {}
     options = Options(**{"destructive": "refuse", "tool_timeout": 2.0, **settings})
-    client = anthropic.AsyncAnthropic(api_key="test-key", base_url=api.url, max_retries=0)
-    retry = RetryPolicy(sleep=sleeps or Sleeps(), jitter=lambda: 1.0)
+    client = anthropic.AsyncAnthropic(api_key="test-key", base_url=api.url, max_retries=sdk_max_retries)
+    retry = RetryPolicy(**{"sleep": sleeps or Sleeps(), "jitter": lambda: 1.0, **policy})
     return Agent(
         client,
         session,
@@ -196,6 +200,68 @@ async def test_retry_after_is_capped(api: FakeMessagesAPI, agent_for: Any) -> No
     sleeps = Sleeps()
     assert (await agent_for(sleeps=sleeps).ask("hi")).stop_reason == "done"
     assert sleeps.waits == [RetryPolicy().retry_after_cap]
+
+
+NOW = datetime(2026, 11, 24, 10, 15, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "wait"),
+    [
+        (format_datetime(NOW + timedelta(seconds=7), usegmt=True), 7.0),
+        (format_datetime(NOW - timedelta(minutes=5), usegmt=True), 0.0),  # already past: no wait
+        (format_datetime(NOW + timedelta(days=2), usegmt=True), RetryPolicy().retry_after_cap),
+    ],
+)
+async def test_retry_after_as_an_http_date(api: FakeMessagesAPI, agent_for: Any, retry_after: str, wait: float) -> None:
+    api.error(429, "rate_limit_error", retry_after=retry_after)
+    api.text("Hello!")
+    sleeps = Sleeps()
+
+    outcome = await agent_for(sleeps=sleeps, now=lambda: NOW).ask("hi")
+
+    assert outcome.stop_reason == "done" and len(api.requests) == 2
+    assert sleeps.waits == [wait]
+
+
+async def test_x_should_retry_false_is_obeyed_even_on_a_503(api: FakeMessagesAPI, agent_for: Any) -> None:
+    api.error(503, "api_error", "do not bother", x_should_retry="false")
+    api.text("never sent")
+    sleeps = Sleeps()
+
+    outcome = await agent_for(sleeps=sleeps).ask("hi")
+
+    assert len(api.requests) == 1 and sleeps.waits == []
+    assert outcome.stop_reason.startswith("API error") and "503" in outcome.stop_reason
+
+
+async def test_x_should_retry_true_retries_an_error_we_would_not(api: FakeMessagesAPI, agent_for: Any) -> None:
+    api.error(409, "conflict_error", "try again", x_should_retry="true")
+    api.text("Hello!")
+    sleeps = Sleeps()
+
+    outcome = await agent_for(sleeps=sleeps).ask("hi")
+
+    assert outcome.stop_reason == "done" and len(api.requests) == 2 and len(sleeps.waits) == 1
+
+
+async def test_a_409_without_the_header_is_not_retried(api: FakeMessagesAPI, agent_for: Any) -> None:
+    api.error(409, "conflict_error")
+    api.text("never sent")
+    outcome = await agent_for().ask("hi")
+    assert len(api.requests) == 1 and "409" in outcome.stop_reason
+
+
+async def test_a_client_with_its_own_retries_does_not_multiply_attempts(api: FakeMessagesAPI, agent_for: Any) -> None:
+    for _ in range(8):  # enough for 2 attempts x (1 + 3 SDK retries), were the SDK to retry too
+        api.error(503, "api_error", retry_after_ms="1")
+    agent = agent_for(sdk_max_retries=3, max_attempts=2)
+
+    outcome = await agent.ask("hi")
+
+    assert len(api.requests) == 2 and "gave up after 2 attempts" in outcome.stop_reason
+    assert [headers.get("x-stainless-retry-count") for headers in api.headers] == ["0", "0"]
+    assert agent.client.max_retries == 3  # the client passed in is left as it was
 
 
 async def test_500s_are_retried_with_growing_backoff(api: FakeMessagesAPI, agent_for: Any) -> None:
