@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import socket
 from typing import Literal
 
 import anyio
@@ -30,7 +32,9 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], host: str,
         log.info("serving %s over stdio", settings.db_path)
         anyio.run(server.run_stdio_async)
         return
+    # Bound here rather than by uvicorn, so that a port in use is an OSError the CLI reports in one line.
+    sock = socket.create_server((host, port))
     app = server.streamable_http_app(host=host)
     log.info("serving %s on http://%s:%d/mcp", settings.db_path, host, port)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None)
-    anyio.run(uvicorn.Server(config).serve)
+    config = uvicorn.Config(app, log_level="warning", log_config=None)
+    anyio.run(functools.partial(uvicorn.Server(config).serve, sockets=[sock]))

@@ -36,6 +36,44 @@ async def test_pages_cover_every_order_once_newest_first(generated: Client) -> N
     assert len({o["order_id"] for o in orders}) == 120
 
 
+def newest_first(orders: list[dict[str, Any]]) -> bool:
+    dates = [o["placed_at"] for o in orders]
+    return dates == sorted(dates, reverse=True)
+
+
+async def test_pages_stay_in_placed_date_order(generated: Client) -> None:
+    # The generator gives order ids and dates independently, so id order is not date order.
+    everything = await all_pages(generated)
+    assert newest_first(everything)
+    pending = await all_pages(generated, status="pending")
+    assert len(pending) > 7 and newest_first(pending)
+
+
+async def test_a_customers_latest_order_comes_first(generated: Client) -> None:
+    everything = await all_pages(generated)
+    busiest = max({o["user_id"] for o in everything}, key=lambda u: sum(o["user_id"] == u for o in everything))
+    theirs = await all_pages(generated, user_id=busiest)
+    assert len(theirs) > 1 and newest_first(theirs)
+    details = await call(generated, "get_user_details", user_id=busiest)
+    assert details["orders"] == [o["order_id"] for o in reversed(theirs)]  # the profile lists oldest first
+
+
+async def test_orders_without_a_date_page_by_id_with_no_repeats(client: Client, tau2_data: dict[str, Any]) -> None:
+    # τ² orders have no placed date: they tie on it, and the cursor's id breaks the tie.
+    pending = await all_pages(client, status="pending")
+    expected = [o["order_id"] for o in tau2_data["orders"].values() if o["status"] == "pending"]
+    assert sorted(o["order_id"] for o in pending) == sorted(expected)
+    assert len({o["order_id"] for o in pending}) == len(pending)
+
+
+async def test_a_cursor_from_another_search_kind_is_refused(generated: Client) -> None:
+    page = await call(generated, "list_tickets", limit=1)
+    assert page["next_cursor"] is None  # no tickets: make a customer-search cursor instead
+    customers = await call(generated, "search_customers", zip="", name="a", limit=1)
+    text = await refused(generated, "search_orders", cursor=customers["next_cursor"])
+    assert "`cursor`" in text
+
+
 async def test_filters_by_status_and_customer(generated: Client) -> None:
     pending = await all_pages(generated, status="pending")
     assert pending and all(o["status"] == "pending" for o in pending)

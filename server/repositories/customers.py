@@ -9,7 +9,7 @@ import aiosqlite
 
 from ..models import Address, CreditCard, CustomerName, CustomerSummary, GiftCard, Paypal, User
 from ..money import to_dollars
-from .paging import page, where
+from .paging import PageKey, page, where
 
 PaymentMethodModel = CreditCard | Paypal | GiftCard
 
@@ -48,7 +48,8 @@ _GET_CUSTOMER = f"""
 SELECT c.id, c.user_id, c.first_name, c.last_name, c.email, c.phone, {_ADDRESS},
   (SELECT json_group_array(json_array(method_id, source, brand, last_four, balance_cents))
      FROM (SELECT * FROM payment_methods WHERE customer_id = c.id ORDER BY id)) AS methods,
-  (SELECT json_group_array(order_id) FROM (SELECT order_id FROM orders WHERE customer_id = c.id ORDER BY id))
+  (SELECT json_group_array(order_id) FROM (
+     SELECT order_id FROM orders WHERE customer_id = c.id ORDER BY coalesce(placed_at, ''), id))
      AS order_ids
 FROM customers c WHERE c.user_id = ?
 """
@@ -103,13 +104,13 @@ async def search(
     email: str | None,
     phone: str | None,
     zip_code: str | None,
-    after_id: int,
+    after: PageKey | None,
     limit: int,
-) -> tuple[list[CustomerSummary], int | None]:
-    """Customers matching every given filter, by internal id; returns the page and the last id if more follow."""
+) -> tuple[list[CustomerSummary], PageKey | None]:
+    """Customers matching every given filter, by internal id; returns the page and where it ended if more follow."""
     like = "LIKE ? ESCAPE '\\'"
     # `+c.id`: the page position must not steer the planner away from the filters' own indexes.
-    conditions: list[tuple[str, object | None]] = [("+c.id > ?", after_id)]
+    conditions: list[tuple[str, object | None]] = [("+c.id > ?", after[0] if after else 0)]
     # Each word of `name` must start the first or the last name.
     for word in (name or "").split():
         conditions.append((f"(c.first_name {like} OR c.last_name {like})", (_like_prefix(word),) * 2))

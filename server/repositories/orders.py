@@ -13,13 +13,17 @@ from ..models import Address, Fulfillment, Order, OrderItem, OrderSummary, Payme
 from ..money import to_cents, to_dollars
 from ..statuses import OrderStatus
 from .customers import address_from_row
-from .paging import page, where
+from .paging import PageKey, page, where
 
 _ORDER_COLUMNS = (
     "o.id, o.order_id, c.user_id, o.status, o.address1, o.address2, o.city, o.state, o.country, o.zip, "
     "o.placed_at, o.cancel_reason, o.exchange_items, o.exchange_new_items, o.exchange_payment_method_id, "
     "o.exchange_price_difference_cents, o.return_items, o.return_payment_method_id"
 )
+
+
+# The sort key of "newest first", spelled as the indexes on it are (see db.ORDER_PLACED_KEY).
+_PLACED = "coalesce(o.placed_at, '')"
 
 
 def _json_list(text: str | None) -> list[str] | None:
@@ -168,16 +172,18 @@ async def search(
     placed_to: str | None,
     product_id: str | None,
     item_id: str | None,
-    before_id: int | None,
+    after: PageKey | None,
     limit: int,
-) -> tuple[list[OrderSummary], int | None]:
-    """Orders matching every given filter, newest first; returns the page and a cursor id if more follow."""
+) -> tuple[list[OrderSummary], PageKey | None]:
+    """Orders matching every given filter, newest first (by placed date, then id); returns the page and
+    where it ended, (placed date, id), if more follow."""
     clause, params = where(
         [
-            ("o.id < ?", before_id),
+            # After the last page's (date, id): `date <= ?` lets the index skip to it; the rest breaks ties.
+            (f"{_PLACED} <= ? AND ({_PLACED} < ? OR o.id < ?)", (after[0], after[0], after[1]) if after else None),
             ("c.user_id = ?", user_id),
             ("o.status = ?", status),
-            ("o.placed_at >= ?", placed_from),
+            (f"{_PLACED} >= ?", placed_from),
             ("o.placed_at < ?", placed_to),
             ("o.id IN (SELECT order_id FROM order_items WHERE product_id = ?)", product_id),
             ("o.id IN (SELECT order_id FROM order_items WHERE item_id = ?)", item_id),
@@ -185,10 +191,12 @@ async def search(
     )
     rows, last = await page(
         conn,
-        "SELECT o.id, o.order_id, c.user_id, c.first_name, c.last_name, o.status, o.placed_at "
-        f"FROM orders o JOIN customers c ON c.id = o.customer_id {clause} ORDER BY o.id DESC LIMIT ?",
+        "SELECT o.id, o.order_id, c.user_id, c.first_name, c.last_name, o.status, o.placed_at, "
+        f"{_PLACED} AS placed_key "
+        f"FROM orders o JOIN customers c ON c.id = o.customer_id {clause} ORDER BY {_PLACED} DESC, o.id DESC LIMIT ?",
         params,
         limit,
+        key=lambda row: (row["placed_key"], int(row["id"])),
     )
     items: dict[int, list[tuple[str, int]]] = {row["id"]: [] for row in rows}
     if rows:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import aiosqlite
 
@@ -20,14 +20,22 @@ def where(conditions: Sequence[tuple[str, object | None]]) -> tuple[str, list[ob
     return ("WHERE " + " AND ".join(sql for sql, _ in given) if given else ""), params
 
 
+# Where a page ends: the sort key of its last row, e.g. (id,) or (placed date, id).
+PageKey = tuple[str | int, ...]
+
+
 async def page(
-    conn: aiosqlite.Connection, sql: str, params: Sequence[object], limit: int
-) -> tuple[list[aiosqlite.Row], int | None]:
+    conn: aiosqlite.Connection,
+    sql: str,
+    params: Sequence[object],
+    limit: int,
+    key: Callable[[aiosqlite.Row], PageKey] = lambda row: (int(row["id"]),),
+) -> tuple[list[aiosqlite.Row], PageKey | None]:
     """Run `sql` (whose last placeholder is its `LIMIT ?`) for one row more than `limit`; return the page
-    and, if more rows follow, the `id` of the page's last row to continue after."""
+    and, if more rows follow, the sort key of the page's last row to continue after."""
     async with conn.execute(sql, (*params, limit + 1)) as cur:
         rows = list(await cur.fetchall())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    return rows, int(rows[-1]["id"])
+    return rows, key(rows[-1])

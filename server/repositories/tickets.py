@@ -9,7 +9,7 @@ import aiosqlite
 from ..db import utc_now
 from ..models import Escalation, Ticket, TicketMessage, TicketSummary
 from ..statuses import MessageAuthor, TicketPriority, TicketStatus
-from .paging import page, where
+from .paging import PageKey, page, where
 
 _TICKET_ID = re.compile(r"^TCK-(\d{1,12})$")
 
@@ -126,13 +126,14 @@ async def search(
     order_key: int | None,
     status: TicketStatus | None,
     priority: TicketPriority | None,
-    before_id: int | None,
+    after: PageKey | None,
     limit: int,
-) -> tuple[list[TicketSummary], int | None]:
-    """Tickets matching every given filter, newest first; returns the page and a cursor id if more follow."""
+) -> tuple[list[TicketSummary], PageKey | None]:
+    """Tickets matching every given filter, newest first (by creation: ids only grow); returns the page and
+    where it ended if more follow."""
     clause, params = where(
         [
-            ("t.id < ?", before_id),
+            ("t.id < ?", after[0] if after else None),
             ("t.customer_id = ?", customer_key),
             ("t.order_id = ?", order_key),
             ("t.status = ?", status),

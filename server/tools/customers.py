@@ -131,7 +131,7 @@ def register(server: ShopServer, shop: Shop) -> None:
             email=email,
             phone=phone,
             zip_code=zip,
-            after_id=decode_cursor("c", cursor) or 0,
+            after=decode_cursor("c", cursor),
             limit=limit,
         )
         page = CustomerPage(customers=rows, next_cursor=encode_cursor("c", last))

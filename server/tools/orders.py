@@ -102,7 +102,7 @@ def register(server: ShopServer, shop: Shop) -> None:
             placed_to=placed_to,
             product_id=product_id,
             item_id=item_id,
-            before_id=decode_cursor("o", cursor),
+            after=decode_cursor("o", cursor, (str, int)),
             limit=limit,
         )
         page = OrderPage(orders=rows, next_cursor=encode_cursor("o", last))
