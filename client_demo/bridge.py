@@ -1,7 +1,26 @@
-"""MCP tool listing -> Claude API tool definitions, and which tools a conversation needs.
+"""MCP tool listing -> Claude API tool definitions, MCP tool results -> tool_result content,
+and which tools a conversation needs.
 
-`claude_tools` is a pure function: the same listing always gives the same definitions,
-so the prompt cache (whose breakpoint sits on the last tool) keeps hitting.
+The SDK has MCP helpers of its own (`anthropic.lib.tools.mcp`, anthropic 2.14). `mcp_tool` /
+`async_mcp_tool` wrap one MCP tool as a runnable tool for the beta `tool_runner()`: name and
+description as listed, the input schema passed through untouched, and `strict` or `cache_control`
+set only if the caller passes them for that tool; calling it calls the MCP tool and converts the
+result (an `isError` result is raised as a `ToolError`), and the runner, not we, owns the loop.
+`mcp_content` converts one MCP content block (text; png, jpeg, gif or webp images; embedded text,
+PDF or image resources) to a Claude content block and refuses audio and resource links;
+`mcp_message` converts a prompt message, `mcp_resource_to_content` and `mcp_resource_to_file` a
+resource.
+
+What this module adds, for a loop of our own (see loop.py):
+- `claude_tools`, a pure function of the listing, so the prompt cache keeps hitting: strict mode
+  only where every argument is required, with the schema passed through `transform_schema` (the SDK
+  helper would send `strict` with the schema as it is, `pattern` and all); at most
+  `MAX_STRICT_TOOLS` strict tools, the rest sent non-strict; the cache breakpoint on the last tool.
+- `tool_result_content`: results converted block by block with the SDK's `mcp_content`; an
+  all-text result kept as one string, and a block the API cannot take replaced by a note saying so,
+  instead of the whole result failing.
+- `is_destructive`, from the MCP annotations and the spec's defaults, for approvals.
+- `select_tools`, the tool groups a conversation's words call for.
 """
 
 from __future__ import annotations
@@ -10,7 +29,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from anthropic import transform_schema
-from mcp.types import Tool
+from anthropic.lib.tools.mcp import UnsupportedMCPValueError, mcp_content
+from mcp.types import CallToolResult, Tool
 
 # The API accepts a limited number of strict tools per request; past it, tools go non-strict.
 MAX_STRICT_TOOLS = 20
@@ -41,6 +61,23 @@ def claude_tools(tools: Sequence[Tool]) -> list[dict[str, Any]]:
     if definitions:
         definitions[-1] = {**definitions[-1], "cache_control": CACHE_BREAKPOINT}
     return definitions
+
+
+def tool_result_content(result: CallToolResult) -> str | list[dict[str, Any]]:
+    """An MCP tool result as `tool_result` content, each block converted by the SDK's `mcp_content`.
+
+    A result of text alone (every shopdesk tool's) goes as one string: the same to Claude, and
+    readable in a trace. A block the API cannot take (audio, a resource link) becomes a note, so
+    Claude knows something was left out and still gets the rest."""
+    blocks: list[dict[str, Any]] = []
+    for item in result.content:
+        try:
+            blocks.append(dict(mcp_content(item)))
+        except UnsupportedMCPValueError as error:
+            blocks.append({"type": "text", "text": f"[left out: {error}]"})
+    if all(block["type"] == "text" for block in blocks):
+        return "\n".join(block["text"] for block in blocks)
+    return blocks
 
 
 def is_destructive(tool: Tool) -> bool:

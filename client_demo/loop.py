@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -16,9 +17,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import anthropic
-from mcp.types import CallToolResult, TextContent, Tool
+from mcp.types import CallToolResult, Tool
 
-from .bridge import claude_tools, is_destructive, select_tools
+from .bridge import claude_tools, is_destructive, select_tools, tool_result_content
 from .console import Console
 from .pricing import SMALL_MODEL, STRONG_MODEL, Usage
 from .retry import GaveUp, RetryPolicy, describe
@@ -82,14 +83,32 @@ class Conversation:
 class ToolRun:
     """One tool call's result for Claude, and where its time went."""
 
-    text: str
+    content: str | list[dict[str, Any]]  # tool_result content: text, or blocks when there is more than text
     is_error: bool
     seconds: float | None = None  # the tool's own run time; None: it was not run
     approval_wait: float | None = None  # waiting for the person's yes or no; None: no one was asked
 
+    @property
+    def text(self) -> str:
+        """The result as one line of text for the console; other blocks show as their type."""
+        if isinstance(self.content, str):
+            return self.content
+        return " ".join(block["text"] if block["type"] == "text" else f"[{block['type']}]" for block in self.content)
+
+    @property
+    def size(self) -> int:
+        """Characters sent to Claude: the text, or the blocks as JSON (image data included)."""
+        return len(self.content if isinstance(self.content, str) else json.dumps(self.content))
+
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def with_note(content: str | list[dict[str, Any]], note: str) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return f"{content}\n{note}"
+    return [*content, {"type": "text", "text": note}]
 
 
 def milliseconds(seconds: float | None) -> float | None:
@@ -245,7 +264,7 @@ class Agent:
                 "duration_ms": milliseconds(run.seconds),
                 "approval_wait_ms": milliseconds(run.approval_wait),
                 "is_error": run.is_error,
-                "result_chars": len(run.text),
+                "result_chars": run.size,
                 "turn": self.turns,
                 "model": model,
                 "usage": {
@@ -256,7 +275,7 @@ class Agent:
                 },
             }
         )
-        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call.id, "content": run.text}
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call.id, "content": run.content}
         if run.is_error:
             block["is_error"] = True
         return block
@@ -287,24 +306,26 @@ class Agent:
                     approval_wait=approval_wait,
                 )
         start = self.clock()
+        content: str | list[dict[str, Any]]
         try:
             result = await asyncio.wait_for(self.session.call_tool(name, arguments), self.options.tool_timeout)
         except TimeoutError:
-            text, is_error = f"{name} did not answer within {self.options.tool_timeout:g} s and was cancelled.", True
+            content = f"{name} did not answer within {self.options.tool_timeout:g} s and was cancelled."
+            is_error = True
         except Exception as error:  # a broken connection or protocol error: tell Claude, keep the loop alive
-            text, is_error = f"{name} failed: {type(error).__name__}: {error}", True
+            content, is_error = f"{name} failed: {type(error).__name__}: {error}", True
         else:
-            text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
-            is_error = bool(result.is_error)
+            content, is_error = tool_result_content(result), bool(result.is_error)
         seconds = self.clock() - start
         if is_error:
             failures[name] += 1
             if failures[name] >= self.options.max_tool_failures:
-                text += (
-                    f"\n({name} has now failed {failures[name]} times; the client will not call it again "
-                    "in this conversation.)"
+                content = with_note(
+                    content,
+                    f"({name} has now failed {failures[name]} times; the client will not call it again "
+                    "in this conversation.)",
                 )
-        return ToolRun(text, is_error, seconds, approval_wait)
+        return ToolRun(content, is_error, seconds, approval_wait)
 
     async def _approval(self, name: str, arguments: dict[str, Any]) -> tuple[bool, float | None]:
         """(approved, seconds spent waiting for the person, or None when no one was asked).

@@ -1,8 +1,17 @@
 """The MCP -> Claude tool conversion and the tool-group selection, as pure functions."""
 
-from mcp.types import Tool, ToolAnnotations
+from mcp.types import (
+    CallToolResult,
+    EmbeddedResource,
+    ImageContent,
+    ResourceLink,
+    TextContent,
+    TextResourceContents,
+    Tool,
+    ToolAnnotations,
+)
 
-from client_demo.bridge import MAX_STRICT_TOOLS, claude_tools, is_destructive, select_tools
+from client_demo.bridge import MAX_STRICT_TOOLS, claude_tools, is_destructive, select_tools, tool_result_content
 
 
 def tool(name: str, properties: dict, required: list[str], **annotations: bool) -> Tool:
@@ -84,3 +93,29 @@ def test_tool_groups_follow_the_conversation() -> None:
         "create_ticket",
     ]
     assert select_tools(tools, ["hello"]) == tools  # nothing called for: everything
+
+
+def test_a_text_result_goes_as_one_string() -> None:
+    result = CallToolResult(
+        content=[TextContent(type="text", text="Order #W1: delivered"), TextContent(type="text", text="2 items")]
+    )
+    assert tool_result_content(result) == "Order #W1: delivered\n2 items"
+
+
+def test_other_blocks_go_as_claude_blocks_and_what_the_api_cannot_take_is_named() -> None:
+    result = CallToolResult(
+        content=[
+            ImageContent(type="image", data="aGk=", mime_type="image/jpeg"),
+            EmbeddedResource(
+                type="resource",
+                resource=TextResourceContents(
+                    uri="file:///policy.txt", text="Returns within 30 days.", mime_type="text/plain"
+                ),
+            ),
+            ResourceLink(type="resource_link", uri="file:///invoice.pdf", name="invoice"),
+        ]
+    )
+    image, document, note = tool_result_content(result)
+    assert image == {"type": "image", "source": {"type": "base64", "data": "aGk=", "media_type": "image/jpeg"}}
+    assert document["type"] == "document" and document["source"]["data"] == "Returns within 30 days."
+    assert note == {"type": "text", "text": "[left out: Unsupported MCP content type: resource_link]"}

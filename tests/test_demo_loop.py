@@ -12,7 +12,7 @@ from typing import Any
 import anthropic
 import pytest
 from demo_support.fake_anthropic import FakeMessagesAPI
-from demo_support.tool_server import Calls, build_tool_server
+from demo_support.tool_server import PIXEL_PNG, Calls, build_tool_server
 from shop_support import connected
 
 from client_demo.loop import Agent, Limits, Options
@@ -554,3 +554,20 @@ async def test_a_declined_tool_records_the_wait_and_no_run_time(
     (record,) = trace(tmp_path)
     assert record["duration_ms"] is None and record["approval_wait_ms"] == 7_500.0
     assert console.timings == [(None, 7.5)]
+
+
+async def test_a_photo_reaches_claude_as_an_image_and_what_cannot_is_named(
+    api: FakeMessagesAPI, agent_for: Any, tmp_path: Path
+) -> None:
+    api.tool_calls(("get_product_photo", {"product_id": "42"}))
+    api.text("It is a small, see-through square.")
+
+    outcome = await agent_for().ask("What does product 42 look like?")
+
+    assert outcome.stop_reason == "done"
+    (result,) = tool_results(api.requests[1])
+    caption, image, note = result["content"]
+    assert caption == {"type": "text", "text": "Product 42:"}
+    assert image == {"type": "image", "source": {"type": "base64", "data": PIXEL_PNG, "media_type": "image/png"}}
+    assert note["type"] == "text" and "left out" in note["text"] and "audio" in note["text"]
+    assert trace(tmp_path)[0]["result_chars"] == len(json.dumps(result["content"]))

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
+from mcp.types import AudioContent, ContentBlock, ImageContent, TextContent, ToolAnnotations
+
+# A 1x1 transparent PNG.
+PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 
 
 @dataclass
@@ -54,6 +57,16 @@ def build_tool_server(calls: Calls) -> MCPServer:
         """Always refuses, as a tool error."""
         calls.names.append("get_product_details")
         raise ToolError(f"Product {product_id} was not found. Next step: check the id.")
+
+    @mcp.tool(annotations=read_only)
+    async def get_product_photo(product_id: str) -> list[ContentBlock]:
+        """A caption, a photo, and a sound clip the Claude API cannot take."""
+        calls.names.append("get_product_photo")
+        return [
+            TextContent(type="text", text=f"Product {product_id}:"),
+            ImageContent(type="image", data=PIXEL_PNG, mime_type="image/png"),
+            AudioContent(type="audio", data="UklGRg==", mime_type="audio/wav"),
+        ]
 
     @mcp.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True))
     async def cancel_pending_order(order_id: str, reason: str) -> str:
