@@ -287,28 +287,23 @@ async def _apply_migrations(conn: aiosqlite.Connection) -> None:
             raise
 
 
-async def _read_only(path: Path) -> aiosqlite.Connection:
-    return await aiosqlite.connect(f"file:{pathname2url(str(path))}?mode=ro", uri=True)
-
-
-async def check_is_shopdesk(path: Path) -> None:
+def check_is_shopdesk(path: Path) -> None:
     """Refuse, without writing to it, a file that holds another program's tables or a newer shopdesk's."""
-    conn = await _read_only(path)
     try:
-        async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
-            tables = {row[0] for row in await cursor.fetchall()} - {"sqlite_sequence", "sqlite_stat1"}
-        if not tables:
-            return  # an empty file: shopdesk may make its tables in it
-        applied: set[str] = set()
-        if "schema_migrations" in tables:
-            async with conn.execute("SELECT name FROM schema_migrations") as cursor:
-                applied = {row[0] for row in await cursor.fetchall()}
-    except sqlite3.DatabaseError as exc:
+        with contextlib.closing(sqlite3.connect(f"file:{pathname2url(str(path))}?mode=ro", uri=True)) as conn:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables -= {"sqlite_sequence", "sqlite_stat1"}
+            columns = {row[0] for row in conn.execute("SELECT name FROM pragma_table_info('schema_migrations')")}
+            # Other programs keep a table of this name too (Rails, for one): ours has these two columns.
+            ours = columns == {"name", "applied_at"}
+            applied = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")} if ours else set()
+    except sqlite3.Error as exc:
         raise DatabaseUnavailable(
-            f"{path} is not a usable shopdesk database ({exc}); point --db at another file or move this one away"
+            f"{path} is not a usable shopdesk database ({storage_problem(exc)}); "
+            "point --db at another file or move this one away"
         ) from exc
-    finally:
-        await conn.close()
+    if not tables:
+        return  # an empty file: shopdesk may make its tables in it
     if _FIRST_MIGRATION not in applied:
         raise DatabaseUnavailable(
             f"{path} holds another program's tables ({', '.join(sorted(tables)[:3])}...), not a shopdesk "
@@ -344,8 +339,11 @@ class Database:
             if not path.parent.is_dir():
                 raise DatabaseUnavailable(f"the folder {path.parent} does not exist; create it or choose another --db")
         else:
-            await check_is_shopdesk(path)
+            check_is_shopdesk(path)
         try:
+            # Opened once without aiosqlite first: a failed aiosqlite.connect leaves its worker thread
+            # to report into a closed event loop, so failures to open are found here instead.
+            sqlite3.connect(path).close()
             writer = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
             raise DatabaseUnavailable(f"cannot open {path}: {storage_problem(exc)}") from exc

@@ -3,29 +3,128 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import socket
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
+import pytest
 from shop_support import TAU2_DB, server_env, tau2_text
 
 
-def shopdesk(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def shopdesk(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "server", *args],
+        [*prefix, sys.executable, "-m", "server", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=server_env(),
+        env={**server_env(), **(env or {})},
         timeout=120,
     )
+
+
+def one_line_failure(run: subprocess.CompletedProcess[str]) -> str:
+    """The run failed to start the way every start-up failure should: exit 2, one line on stderr."""
+    assert run.returncode == 2, (run.returncode, run.stderr)
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("shopdesk"), run.stderr
+    return lines[0]
 
 
 def test_version(tmp_path: Path) -> None:
     from server import __version__
 
-    run = shopdesk("version", cwd=tmp_path)
-    assert run.returncode == 0 and run.stdout.strip() == f"shopdesk {__version__}"
+    for args in (["version"], ["--version"]):
+        run = shopdesk(*args, cwd=tmp_path)
+        assert run.returncode == 0 and run.stdout.strip() == f"shopdesk {__version__}"
+
+
+def test_help_names_the_environment_variables_and_how_to_stop(tmp_path: Path) -> None:
+    top = shopdesk("--help", cwd=tmp_path).stdout
+    for name in ("SHOPDESK_DB", "SHOPDESK_LOG_LEVEL", "SHOPDESK_HOST", "SHOPDESK_PORT"):
+        assert name in top
+    serve = shopdesk("serve", "--help", cwd=tmp_path).stdout
+    assert "Ctrl-C" in serve and "SHOPDESK_PORT" in serve
+    # Every option of every command says what it is for.
+    for command in ("serve", "init", "import-tau2", "export-tau2"):
+        text = shopdesk(command, "--help", cwd=tmp_path).stdout
+        options = text.split("options:")[1].split("environment variables")[0]
+        entries = re.findall(r"^  (\S.*?)(?:\n(?=  \S)|\Z)", options, re.M | re.S)
+        assert entries and all(len(entry.split()) > 2 for entry in entries), (command, entries)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (["serve", "--db", "/proc/x.sqlite3"], {}, "cannot create /proc/x.sqlite3"),
+        (["serve", "--db", "no-such-folder/shop.sqlite3"], {}, "does not exist"),
+        (["serve"], {"SHOPDESK_LOG_LEVEL": "bogus"}, "SHOPDESK_LOG_LEVEL"),
+        (["serve"], {"SHOPDESK_PORT": "eighty"}, "port"),
+        (["serve", "--transport", "http", "--port", "99999"], {}, "port"),
+        (["serve", "--transport", "carrier-pigeon"], {}, "invalid choice"),
+        (["init", "--orders", "many"], {}, "whole number"),
+        (["import-tau2", "missing.json"], {}, "No such file"),
+    ],
+)
+def test_every_start_up_failure_is_one_line_and_exit_code_2(
+    tmp_path: Path, args: list[str], env: dict[str, str], says: str
+) -> None:
+    assert says in one_line_failure(shopdesk(*args, cwd=tmp_path, env=env))
+    assert list(tmp_path.iterdir()) == []  # and nothing was made
+
+
+def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        db = tmp_path / "s.sqlite3"
+        assert shopdesk("init", "--db", str(db), "--customers", "2", "--orders", "2", cwd=tmp_path).returncode == 0
+        line = one_line_failure(shopdesk("serve", "--db", str(db), "--transport", "http", "--port", port, cwd=tmp_path))
+        assert "in use" in line
+
+
+def test_serve_refuses_another_programs_database(tmp_path: Path) -> None:
+    theirs = tmp_path / "app.sqlite3"
+    with closing(sqlite3.connect(theirs)) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+    before = theirs.read_bytes()
+    assert "another program's tables" in one_line_failure(shopdesk("serve", "--db", str(theirs), cwd=tmp_path))
+    assert theirs.read_bytes() == before
+
+
+def test_init_shows_progress_and_how_long_it_took(tmp_path: Path) -> None:
+    run = shopdesk("init", "--db", str(tmp_path / "s.sqlite3"), "--customers", "50", "--orders", "45000", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    progress = run.stderr.splitlines()  # not a terminal: a few plain lines, no bar
+    assert 2 <= len(progress) <= 5 and progress[-1].startswith("45,000 of 45,000 orders (100%)")
+    assert re.search(r"created .* in \d+\.\d s: ", run.stdout)
+
+
+@pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs util-linux prlimit")
+@pytest.mark.parametrize(
+    "command", [["init", "--customers", "3000", "--orders", "30000"], ["import-tau2"]], ids=["init", "import"]
+)
+def test_a_full_disk_leaves_nothing_behind_and_the_next_try_works(tmp_path: Path, command: list[str]) -> None:
+    db = tmp_path / "shop.sqlite3"
+    # A file size limit: writes past 1 MB fail as on a full disk.
+    full = shopdesk(*command, "--db", str(db), cwd=tmp_path, prefix=("prlimit", "--fsize=1000000"))
+    assert "nothing was left behind" in one_line_failure(full)
+    assert list(tmp_path.iterdir()) == []
+    again = shopdesk(*command, "--db", str(db), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+
+
+def test_import_without_a_file_loads_the_bundled_tau2_shop(tmp_path: Path) -> None:
+    db = tmp_path / "tau2.sqlite3"
+    run = shopdesk("import-tau2", "--db", str(db), cwd=tmp_path)
+    assert run.returncode == 0 and "500 customers" in run.stdout and "1,000 orders" in run.stdout
 
 
 def test_init_creates_a_shop_of_the_asked_size_and_refuses_to_overwrite(tmp_path: Path) -> None:

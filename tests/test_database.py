@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import pytest
 from shop_support import connected
 
+from server import db as db_module
 from server.app import build_server
-from server.db import MIGRATIONS, Database
+from server.db import MIGRATIONS, Database, DatabaseUnavailable, build_new, script_step, statements
+from server.seed import generate_into
 from server.settings import Settings
-from server.shop import Shop
+from server.shop import Shop, open_or_create
 
 
 async def test_new_database_is_wal_with_foreign_keys_and_recorded_migrations(tmp_path: Path) -> None:
@@ -91,3 +96,106 @@ async def test_every_id_lookup_uses_an_index(settings: Settings, tau2_data: dict
                 # Walking the primary key from the first page's position is a full scan too.
                 full_scans += [p for p in plan if "PRIMARY KEY (rowid>?)" in p or "PRIMARY KEY (rowid<?)" in p]
                 assert not full_scans, f"{tool}: {sql}\n{plan}"
+
+
+def tables_and_steps(path: Path) -> tuple[list[str], list[str]]:
+    with closing(sqlite3.connect(path)) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master ORDER BY name")]
+        steps = []
+        if "schema_migrations" in tables:
+            steps = [r[0] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
+    return tables, steps
+
+
+async def test_a_failing_migration_leaves_the_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "x.sqlite3"
+    await (await Database.open(path)).close()
+    before = tables_and_steps(path)
+    # The second statement fails (the table exists) after the first has made a table.
+    broken = script_step("CREATE TABLE half_made (x INTEGER);\nCREATE TABLE customers (y INTEGER);")
+    monkeypatch.setattr(db_module, "MIGRATIONS", [*MIGRATIONS, ("9999_broken", broken)])
+    with pytest.raises(DatabaseUnavailable, match="already exists"):
+        await Database.open(path)
+    assert tables_and_steps(path) == before
+
+
+async def test_a_failing_first_migration_leaves_a_new_file_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = script_step("CREATE TABLE half_made (x INTEGER);\nCREATE TABLE half_made (y INTEGER);")
+    monkeypatch.setattr(db_module, "MIGRATIONS", [("0001_initial_schema", broken)])
+    with pytest.raises(DatabaseUnavailable):
+        await Database.open(tmp_path / "x.sqlite3")
+    assert tables_and_steps(tmp_path / "x.sqlite3") == ([], [])
+
+
+def test_statements_split_on_whole_statements_only() -> None:
+    script = "CREATE TABLE a (x TEXT DEFAULT ';');\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  SELECT 1;\nEND;\n"
+    assert len(statements(script)) == 2
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine');",
+        # Rails keeps a table of this very name.
+        "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY); INSERT INTO schema_migrations VALUES ('1');",
+    ],
+)
+async def test_another_programs_database_is_refused_without_a_byte_written(tmp_path: Path, schema: str) -> None:
+    path = tmp_path / "theirs.sqlite3"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(schema)
+    before = path.read_bytes()
+    with pytest.raises(DatabaseUnavailable, match="another program's tables"):
+        await Database.open(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["theirs.sqlite3"]
+
+
+async def test_a_database_from_a_newer_shopdesk_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.sqlite3"
+    await (await Database.open(path)).close()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("INSERT INTO schema_migrations VALUES ('9999_from_the_future', '2030-01-01')")
+    with pytest.raises(DatabaseUnavailable, match="newer shopdesk"):
+        await Database.open(path)
+
+
+async def test_an_existing_empty_file_becomes_an_empty_shop_without_demo_data(tmp_path: Path) -> None:
+    path = tmp_path / "empty.sqlite3"
+    path.touch()
+    db = await open_or_create(Settings(db_path=path))
+    try:
+        assert await db.is_empty()
+    finally:
+        await db.close()
+
+
+async def test_a_new_path_gets_a_demo_shop_built_aside_and_moved_in(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    db = await open_or_create(Settings(db_path=path, seed_customers=5, seed_orders=7))
+    try:
+        assert not await db.is_empty()
+    finally:
+        await db.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.sqlite3"]  # no temporary file left
+
+
+async def test_a_folder_that_does_not_exist_is_an_error_not_a_new_shop(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseUnavailable, match="does not exist"):
+        await open_or_create(Settings(db_path=tmp_path / "missing" / "shop.sqlite3"))
+    assert not (tmp_path / "missing").exists()
+
+
+async def test_a_failed_build_leaves_nothing_and_the_next_try_succeeds(tmp_path: Path) -> None:
+    path = tmp_path / "shop.sqlite3"
+    with pytest.raises(ValueError, match="at least one customer"):
+        async with build_new(path) as db:
+            await generate_into(db, customers=0, orders=1)
+    assert list(tmp_path.iterdir()) == []
+    async with build_new(path) as db:
+        await generate_into(db, customers=3, orders=4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shop.sqlite3"]
