@@ -107,7 +107,7 @@ class ShopServer(MCPServer[Any]):
             storage = _storage_cause(exc)
             if storage is not None:
                 raise storage_failure(name, storage) from exc
-            log.error("tool %s crashed", name, exc_info=exc)
+            log.error("tool %s crashed", name, exc_info=exc.__cause__ or exc)
             raise InternalError(
                 f"{name} failed because of an internal error in shopdesk (logged on the server).",
                 "Read the record again to see whether anything changed before trying once more.",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+
+from .statuses import TransactionType
 
 
 def to_cents(amount: float | int | str | Decimal) -> int:
@@ -20,3 +23,17 @@ def format_money(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     whole, part = divmod(abs(cents), 100)
     return f"{sign}${whole:,}.{part:02d}"
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Money moving on an order: a payment taken from a method, or a refund given back to it."""
+
+    kind: TransactionType
+    cents: int
+    method_id: str
+
+    @property
+    def balance_change(self) -> int:
+        """What it does to the method's balance (only gift cards keep one): a payment takes, a refund gives."""
+        return self.cents if self.kind == "refund" else -self.cents

@@ -13,12 +13,35 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .errors import NotFound, PolicyRefusal
-from .models import CreditCard, GiftCard, ItemDetails, Order, OrderItem, Paypal
-from .money import format_money, to_cents
-from .statuses import TicketStatus
+from .errors import NotFound, PolicyRefusal, excerpt
+from .models import Address, CreditCard, GiftCard, ItemDetails, Order, OrderItem, Paypal, Ticket
+from .money import Movement, format_money, to_cents
+from .statuses import PENDING_STATUSES, TicketStatus, TransactionType
 
-CANCEL_REASONS = ("no longer needed", "ordered by mistake")
+PaymentMethod = CreditCard | Paypal | GiftCard
+
+
+# --- who owns what ------------------------------------------------------------------------------
+
+
+def ensure_customers_method(user_id: str, method_id: str, found: tuple[str, PaymentMethod] | None) -> PaymentMethod:
+    """The payment method `found` as (owner's user id, method), provided it is this customer's own."""
+    if found is None or found[0] != user_id:
+        raise NotFound(
+            f"Payment method {excerpt(method_id)} of customer {excerpt(user_id)} was not found.",
+            "Use one of the customer's own payment methods; get_user_details lists them.",
+        )
+    return found[1]
+
+
+def ensure_customers_order(order_id: str, owner: str, user_id: str | None) -> None:
+    """An order named together with a customer must be that customer's."""
+    if user_id is not None and owner != user_id:
+        raise PolicyRefusal(
+            f"Order {order_id} belongs to another customer, not {excerpt(user_id)}.",
+            "Attach only this customer's own orders (get_user_details lists them).",
+        )
+
 
 _WHAT_NEXT_BY_STATUS = {
     "processed": "It has already been processed for shipping, so it can no longer be cancelled or changed. "
@@ -42,18 +65,14 @@ def _refuse_status(order: Order, action: str, allowed: str) -> PolicyRefusal:
 # --- cancel ---------------------------------------------------------------------------------
 
 
-def ensure_cancellable(order: Order, reason: str) -> None:
+def ensure_cancellable(order: Order) -> None:
+    # The reason needs no check here: the tool's argument type admits only the accepted ones.
     if order.status != "pending":
         raise _refuse_status(order, "cancelled", "'pending'")
-    if reason not in CANCEL_REASONS:
-        raise PolicyRefusal(
-            f"'{reason}' is not an accepted cancellation reason.",
-            "Ask the customer which applies: 'no longer needed' or 'ordered by mistake', and pass it exactly.",
-        )
 
 
-def cancellation_refunds(order: Order) -> list[tuple[str, int]]:
-    """(payment method id, cents) to refund: what each method still holds for this order.
+def cancellation_refunds(order: Order) -> list[Movement]:
+    """The refunds that cancel `order`: what each payment method still holds for it.
 
     Unlike τ², which refunds every history entry (so an order whose payment
     method was changed, then cancelled, pays the first method back twice), we
@@ -64,7 +83,7 @@ def cancellation_refunds(order: Order) -> list[tuple[str, int]]:
     for entry in order.payment_history:
         sign = 1 if entry.transaction_type == "payment" else -1
         held[entry.payment_method_id] = held.get(entry.payment_method_id, 0) + sign * to_cents(entry.amount)
-    return [(method_id, cents) for method_id, cents in held.items() if cents > 0]
+    return [Movement("refund", cents, method_id) for method_id, cents in held.items() if cents > 0]
 
 
 # --- modify a pending order -------------------------------------------------------------------
@@ -72,13 +91,18 @@ def cancellation_refunds(order: Order) -> list[tuple[str, int]]:
 
 def ensure_address_modifiable(order: Order) -> None:
     # As in τ², an order whose items were modified may still get a new shipping address.
-    if "pending" not in order.status:
+    if order.status not in PENDING_STATUSES:
         raise _refuse_status(order, "modified", "pending")
 
 
-def payment_change(order: Order, new_method: CreditCard | Paypal | GiftCard) -> tuple[str, int]:
-    """Check a change of payment method; return (old method id, amount in cents) to move."""
-    if "pending" not in order.status:
+def address_changes(current: Address, new: Address) -> bool:
+    """Whether writing `new` changes anything: the same address again is a no-op, not a second write."""
+    return current != new
+
+
+def payment_change(order: Order, new_method: PaymentMethod) -> list[Movement]:
+    """Check a change of payment method; return the movements: charge the new method, refund the old."""
+    if order.status not in PENDING_STATUSES:
         raise _refuse_status(order, "modified", "pending")
     history = order.payment_history
     if len(history) != 1 or history[0].transaction_type != "payment":
@@ -95,10 +119,10 @@ def payment_change(order: Order, new_method: CreditCard | Paypal | GiftCard) -> 
         )
     amount = to_cents(history[0].amount)
     ensure_gift_card_covers(new_method, amount)
-    return old_method_id, amount
+    return [Movement("payment", amount, new_method.id), Movement("refund", amount, old_method_id)]
 
 
-def ensure_gift_card_covers(method: CreditCard | Paypal | GiftCard, cents: int) -> None:
+def ensure_gift_card_covers(method: PaymentMethod, cents: int) -> None:
     if isinstance(method, GiftCard) and to_cents(method.balance) < cents:
         raise PolicyRefusal(
             f"Gift card {method.id} has {format_money(to_cents(method.balance))}, "
@@ -175,6 +199,16 @@ def plan_swaps(
     return swaps, difference
 
 
+def price_difference(difference_cents: int, method: PaymentMethod) -> Movement:
+    """Settle a price difference with `method`: charge what the new items cost more, refund what they cost less.
+
+    As in τ², the entry is recorded even when the difference is nil.
+    """
+    ensure_gift_card_covers(method, difference_cents)
+    kind: TransactionType = "payment" if difference_cents > 0 else "refund"
+    return Movement(kind, abs(difference_cents), method.id)
+
+
 def ensure_items_modifiable(order: Order) -> None:
     if order.status != "pending":
         raise _refuse_status(order, "modified", "'pending'")
@@ -188,7 +222,7 @@ def ensure_delivered(order: Order, action: str) -> None:
         raise _refuse_status(order, action, "'delivered'")
 
 
-def ensure_refund_destination(order: Order, method: CreditCard | Paypal | GiftCard) -> None:
+def ensure_refund_destination(order: Order, method: PaymentMethod) -> None:
     """A return's refund goes back to the original payment method or to a gift card."""
     original = order.payment_history[0].payment_method_id if order.payment_history else None
     if not isinstance(method, GiftCard) and method.id != original:
@@ -220,6 +254,20 @@ def ensure_ticket_transition(ticket_id: str, current: TicketStatus, new: TicketS
             if allowed
             else "A closed ticket is final: create a new one.",
         )
+
+
+def is_repeat_escalation(ticket: Ticket, reason: str, summary: str) -> bool:
+    """The same escalation again changes nothing (and is not recorded twice)."""
+    escalation = ticket.escalation
+    return (
+        ticket.status == "escalated"
+        and escalation is not None
+        and (escalation.reason, escalation.summary)
+        == (
+            reason,
+            summary,
+        )
+    )
 
 
 def ensure_ticket_open_for_messages(ticket_id: str, status: TicketStatus) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import aiosqlite
 
 from ..models import Address, CreditCard, CustomerName, CustomerSummary, GiftCard, Paypal, User
-from ..money import to_dollars
+from ..money import Movement, to_dollars
 from .paging import PageKey, page, where
 
 PaymentMethodModel = CreditCard | Paypal | GiftCard
@@ -153,20 +153,20 @@ async def update_address(conn: aiosqlite.Connection, user_id: str, address: Addr
     )
 
 
-async def payment_method_of(conn: aiosqlite.Connection, user_id: str, method_id: str) -> PaymentMethodModel | None:
-    """The payment method `method_id` if it belongs to the customer `user_id`."""
+async def payment_method(conn: aiosqlite.Connection, method_id: str) -> tuple[str, PaymentMethodModel] | None:
+    """The payment method `method_id` with its owner's user id."""
     async with conn.execute(
-        "SELECT p.method_id, p.source, p.brand, p.last_four, p.balance_cents FROM payment_methods p "
-        "JOIN customers c ON c.id = p.customer_id WHERE p.method_id = ? AND c.user_id = ?",
-        (method_id, user_id),
+        "SELECT c.user_id, p.method_id, p.source, p.brand, p.last_four, p.balance_cents FROM payment_methods p "
+        "JOIN customers c ON c.id = p.customer_id WHERE p.method_id = ?",
+        (method_id,),
     ) as cur:
         row = await cur.fetchone()
-    return None if row is None else payment_method_from_values(*row)
+    return None if row is None else (str(row[0]), payment_method_from_values(*row[1:]))
 
 
-async def adjust_gift_card_balances(conn: aiosqlite.Connection, changes: Sequence[tuple[str, int]]) -> None:
-    """Add each (gift card id, cents) to that card's balance; other methods are left alone."""
+async def adjust_gift_card_balances(conn: aiosqlite.Connection, movements: Sequence[Movement]) -> None:
+    """Apply each movement to its method's balance if that is a gift card; other methods keep none."""
     await conn.executemany(
         "UPDATE payment_methods SET balance_cents = balance_cents + ? WHERE method_id = ? AND source = 'gift_card'",
-        [(cents, method_id) for method_id, cents in changes],
+        [(m.balance_change, m.method_id) for m in movements],
     )

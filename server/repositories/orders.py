@@ -10,7 +10,7 @@ import aiosqlite
 from ..db import utc_now
 from ..errors import Conflict
 from ..models import Address, Fulfillment, Order, OrderItem, OrderSummary, PaymentEntry
-from ..money import to_cents, to_dollars
+from ..money import Movement, to_cents, to_dollars
 from ..statuses import OrderStatus
 from .customers import address_from_row
 from .paging import PageKey, page, where
@@ -109,14 +109,14 @@ async def set_address(conn: aiosqlite.Connection, order: Order, address: Address
     )
 
 
-async def append_payments(conn: aiosqlite.Connection, order_id: str, entries: Sequence[tuple[str, int, str]]) -> None:
-    """Append (transaction type, cents, payment method id) entries to the order's payment history."""
+async def append_payments(conn: aiosqlite.Connection, order_id: str, movements: Sequence[Movement]) -> None:
+    """Append the movements to the order's payment history."""
     now = utc_now()
     await conn.executemany(
         "INSERT INTO payments (order_id, position, transaction_type, amount_cents, payment_method_id, created_at) "
         "SELECT o.id, (SELECT coalesce(max(position), -1) + 1 FROM payments WHERE order_id = o.id), ?, ?, ?, ? "
         "FROM orders o WHERE o.order_id = ?",
-        [(kind, cents, method_id, now, order_id) for kind, cents, method_id in entries],
+        [(m.kind, m.cents, m.method_id, now, order_id) for m in movements],
     )
 
 

@@ -9,10 +9,9 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from .. import policy, render
-from ..errors import NotFound
 from ..mcp_server import ShopServer
-from ..models import Address, CreditCard, GiftCard, Order, OrderItem, OrderPage, Paypal
-from ..money import format_money
+from ..models import Address, Order, OrderItem, OrderPage
+from ..money import Movement, format_money
 from ..repositories import audit
 from ..repositories import customers as customers_repo
 from ..repositories import orders as repo
@@ -38,33 +37,27 @@ from .arguments import (
     Zip,
 )
 from .cursors import decode_cursor, encode_cursor
-from .results import change, found, lookup, present
+from .results import change, lookup, must_exist, present
 
 
 async def _order(conn: aiosqlite.Connection, order_id: str) -> Order:
-    return found(
+    return must_exist(
         await repo.get(conn, order_id),
         f"Order {order_id}",
         "Check the id with the customer (it looks like '#W0000000'), or list their orders with get_user_details.",
     )
 
 
-async def _method(conn: aiosqlite.Connection, user_id: str, method_id: str) -> CreditCard | Paypal | GiftCard:
-    method = await customers_repo.payment_method_of(conn, user_id, method_id)
-    if method is None:
-        raise NotFound(
-            f"Payment method {method_id} of customer {user_id} was not found.",
-            "Use one of the customer's own payment methods; get_user_details lists them.",
-        )
-    return method
+async def _method(conn: aiosqlite.Connection, order: Order, method_id: str) -> policy.PaymentMethod:
+    """One of the order's customer's own payment methods."""
+    found = await customers_repo.payment_method(conn, method_id)
+    return policy.ensure_customers_method(order.user_id, method_id, found)
 
 
-async def _settle(conn: aiosqlite.Connection, order: Order, entries: list[tuple[str, int, str]]) -> None:
-    """Record payments/refunds on the order; gift cards move at once (a payment takes, a refund gives back)."""
-    await repo.append_payments(conn, order.order_id, entries)
-    await customers_repo.adjust_gift_card_balances(
-        conn, [(method_id, cents if kind == "refund" else -cents) for kind, cents, method_id in entries]
-    )
+async def _settle(conn: aiosqlite.Connection, order: Order, movements: list[Movement]) -> None:
+    """Record payments and refunds on the order; gift card balances move at once."""
+    await repo.append_payments(conn, order.order_id, movements)
+    await customers_repo.adjust_gift_card_balances(conn, movements)
 
 
 def register(server: ShopServer, shop: Shop) -> None:
@@ -121,15 +114,20 @@ def register(server: ShopServer, shop: Shop) -> None:
         """
         async with shop.db.transaction() as conn:
             order = await _order(conn, order_id)
-            policy.ensure_cancellable(order, reason)
+            policy.ensure_cancellable(order)
             refunds = policy.cancellation_refunds(order)
-            for method_id, _ in refunds:
-                await _method(conn, order.user_id, method_id)
-            await _settle(conn, order, [("refund", cents, method_id) for method_id, cents in refunds])
+            for refund in refunds:
+                await _method(conn, order, refund.method_id)
+            await _settle(conn, order, refunds)
             await repo.mark_cancelled(conn, order, reason)
-            await audit.record(conn, "cancel_pending_order", order_id, {"reason": reason, "refunds": refunds})
+            await audit.record(
+                conn,
+                "cancel_pending_order",
+                order_id,
+                {"reason": reason, "refunds": [(r.method_id, r.cents) for r in refunds]},
+            )
             order = await _order(conn, order_id)
-        refunded = "; ".join(f"{format_money(c)} to {m}" for m, c in refunds) or "nothing"
+        refunded = "; ".join(f"{format_money(r.cents)} to {r.method_id}" for r in refunds) or "nothing"
         return present(order, f"Cancelled. Refunded {refunded}.\n{render.order(order)}")
 
     @server.tool(annotations=change("Change a pending order's shipping address"))
@@ -150,7 +148,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         async with shop.db.transaction() as conn:
             order = await _order(conn, order_id)
             policy.ensure_address_modifiable(order)
-            if order.address != address:  # the same address again changes nothing
+            if policy.address_changes(order.address, address):
                 await repo.set_address(conn, order, address)
                 await audit.record(
                     conn,
@@ -173,14 +171,14 @@ def register(server: ShopServer, shop: Shop) -> None:
         """
         async with shop.db.transaction() as conn:
             order = await _order(conn, order_id)
-            method = await _method(conn, order.user_id, payment_method_id)
-            old_method_id, amount = policy.payment_change(order, method)
-            await _settle(conn, order, [("payment", amount, payment_method_id), ("refund", amount, old_method_id)])
+            method = await _method(conn, order, payment_method_id)
+            charge, refund = policy.payment_change(order, method)
+            await _settle(conn, order, [charge, refund])
             await audit.record(
                 conn,
                 "modify_pending_order_payment",
                 order_id,
-                {"from": old_method_id, "to": payment_method_id, "amount_cents": amount},
+                {"from": refund.method_id, "to": charge.method_id, "amount_cents": charge.cents},
             )
             order = await _order(conn, order_id)
         return present(order, render.order(order))
@@ -204,10 +202,8 @@ def register(server: ShopServer, shop: Shop) -> None:
             policy.ensure_items_modifiable(order)
             catalogue = await products_repo.items(conn, new_item_ids)
             swaps, difference = policy.plan_swaps(order, item_ids, new_item_ids, catalogue, allow_same_item=False)
-            method = await _method(conn, order.user_id, payment_method_id)
-            policy.ensure_gift_card_covers(method, difference)
-            kind = "payment" if difference > 0 else "refund"
-            await _settle(conn, order, [(kind, abs(difference), payment_method_id)])
+            method = await _method(conn, order, payment_method_id)
+            await _settle(conn, order, [policy.price_difference(difference, method)])
             replacements = [
                 (
                     s.position,
@@ -249,7 +245,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         async with shop.db.transaction() as conn:
             order = await _order(conn, order_id)
             policy.ensure_delivered(order, "returned")
-            method = await _method(conn, order.user_id, payment_method_id)
+            method = await _method(conn, order, payment_method_id)
             policy.ensure_refund_destination(order, method)
             policy.ensure_items_in_order(order, item_ids)
             await repo.request_return(conn, order, item_ids, payment_method_id)
@@ -281,7 +277,7 @@ def register(server: ShopServer, shop: Shop) -> None:
             policy.ensure_delivered(order, "exchanged")
             catalogue = await products_repo.items(conn, new_item_ids)
             _, difference = policy.plan_swaps(order, item_ids, new_item_ids, catalogue, allow_same_item=True)
-            method = await _method(conn, order.user_id, payment_method_id)
+            method = await _method(conn, order, payment_method_id)
             policy.ensure_gift_card_covers(method, difference)
             await repo.request_exchange(conn, order, item_ids, new_item_ids, payment_method_id, difference)
             await audit.record(

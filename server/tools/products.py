@@ -13,7 +13,7 @@ from ..models import ItemDetails, Product, ProductTypes
 from ..repositories import products as repo
 from ..shop import Shop
 from .arguments import ItemId, ProductId
-from .results import found, lookup, present
+from .results import lookup, must_exist, present
 
 
 def register(server: ShopServer, shop: Shop) -> None:
@@ -33,7 +33,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         Use it to find a replacement for an item in an order: a new item must be an available
         variant of the same product. Takes a product id, not an item id.
         """
-        product = found(
+        product = must_exist(
             await repo.get(shop.db.read, product_id),
             f"Product {product_id}",
             "Check the id: list_all_product_types lists product ids (an item id is not a product id).",
@@ -44,7 +44,7 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def get_item_details(item_id: ItemId) -> Annotated[CallToolResult, ItemDetails]:
         """Get one variant item by item id: its options, price, availability and the product it belongs to."""
         items = await repo.items(shop.db.read, [item_id])
-        item = found(
+        item = must_exist(
             items.get(item_id),
             f"Item {item_id}",
             "Check the id: get_order_details and get_product_details show item ids.",

@@ -20,8 +20,8 @@ def present(model: BaseModel, text: str) -> CallToolResult:
 T = TypeVar("T")
 
 
-def found(value: T | None, what: str, next_step: str) -> T:
-    """`value`, or a NotFound error naming what was looked for."""
+def must_exist(value: T | None, what: str, next_step: str) -> T:
+    """`value`, which must have been found: None raises NotFound naming what was looked for."""
     if value is None:
         raise NotFound(f"{what} was not found.", next_step)
     return value

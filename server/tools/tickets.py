@@ -9,7 +9,7 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from .. import policy, render
-from ..errors import PolicyRefusal
+from ..errors import excerpt
 from ..mcp_server import ShopServer
 from ..models import Ticket, TicketPage, Transfer
 from ..repositories import audit
@@ -20,21 +20,21 @@ from ..shop import Shop
 from ..statuses import MessageAuthor, TicketPriority, TicketStatus
 from .arguments import Cursor, LongText, OrderId, PageSize, ShortText, TicketId, UserId
 from .cursors import decode_cursor, encode_cursor
-from .results import addition, change, found, lookup, present
+from .results import addition, change, lookup, must_exist, present
 
 NO_SUCH_TICKET = "Check the ticket id (e.g. 'TCK-000042'), or find it with list_tickets."
 
 
 async def _ticket(conn: aiosqlite.Connection, ticket_id: str) -> Ticket:
-    return found(await repo.get(conn, ticket_id), f"Ticket {ticket_id}", NO_SUCH_TICKET)
+    return must_exist(await repo.get(conn, ticket_id), f"Ticket {ticket_id}", NO_SUCH_TICKET)
 
 
 async def _customer_key(conn: aiosqlite.Connection, user_id: str | None) -> int | None:
     if user_id is None:
         return None
-    return found(
+    return must_exist(
         await customers_repo.internal_id(conn, user_id),
-        f"Customer {user_id}",
+        f"Customer {excerpt(user_id)}",
         "Identify the customer first with find_user_id_by_email or find_user_id_by_name_zip.",
     )
 
@@ -42,16 +42,12 @@ async def _customer_key(conn: aiosqlite.Connection, user_id: str | None) -> int 
 async def _order_key(conn: aiosqlite.Connection, order_id: str | None, user_id: str | None) -> int | None:
     if order_id is None:
         return None
-    key, owner = found(
+    key, owner = must_exist(
         await orders_repo.key_and_owner(conn, order_id),
         f"Order {order_id}",
         "Check the order id with get_user_details, or leave it out.",
     )
-    if user_id is not None and owner != user_id:
-        raise PolicyRefusal(
-            f"Order {order_id} belongs to another customer, not {user_id}.",
-            "Attach only this customer's own orders (get_user_details lists them).",
-        )
+    policy.ensure_customers_order(order_id, owner, user_id)
     return key
 
 
@@ -157,12 +153,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         async with shop.db.transaction() as conn:
             ticket = await _ticket(conn, ticket_id)
             policy.ensure_ticket_transition(ticket_id, ticket.status, "escalated")
-            already = (
-                ticket.status == "escalated"
-                and ticket.escalation is not None
-                and (ticket.escalation.reason, ticket.escalation.summary) == (reason, summary)
-            )
-            if not already:  # the same escalation again changes nothing
+            if not policy.is_repeat_escalation(ticket, reason, summary):
                 await repo.escalate(conn, ticket_id, reason, summary)
                 await audit.record(conn, "escalate_ticket", ticket_id, {"reason": reason})
                 ticket = await _ticket(conn, ticket_id)
