@@ -143,6 +143,7 @@ class Agent:
         self.turns = 0  # in the whole conversation
         self._question_turns = 0
         self._question_started = clock()
+        self._question_person_seconds = 0.0  # spent answering approvals: not the agent's time
         self._asking = asyncio.Lock()  # one question to the person at a time, even with parallel tool calls
 
     # -- the loop ---------------------------------------------------------------------------
@@ -151,7 +152,7 @@ class Agent:
         """Add the person's message and run until Claude answers without tools, or a bound is hit.
 
         The question's turns and wall time start from zero here; tokens and cost carry on."""
-        self._question_turns, self._question_started = 0, self.clock()
+        self._question_turns, self._question_started, self._question_person_seconds = 0, self.clock(), 0.0
         self.conversation.user_texts.append(question)
         self.conversation.messages.append({"role": "user", "content": question})
         text = ""
@@ -200,7 +201,8 @@ class Agent:
         limits = self.limits
         if self._question_turns >= limits.max_turns:
             return f"turn limit reached ({limits.max_turns} turns on this question)"
-        elapsed = self.clock() - self._question_started
+        # The person's time answering approvals is theirs, not the agent's: it does not count.
+        elapsed = self.clock() - self._question_started - self._question_person_seconds
         if elapsed >= limits.max_seconds:
             return f"time limit reached ({elapsed:.0f} s of {limits.max_seconds:.0f} s on this question)"
         return None
@@ -336,7 +338,10 @@ class Agent:
         if self.options.destructive == "refuse":
             self.console.notice(f"refused {name}: it changes data (run with --yes to allow)")
             return False, None
-        asked = self.clock()
+        queued = self.clock()
         async with self._asking:
+            asked = self.clock()
             approved = await self.console.confirm(f"Claude wants to run {name} with {arguments}. Allow?")
-        return approved, self.clock() - asked
+            # Counted inside the lock: approvals are asked one at a time, so these spans never overlap.
+            self._question_person_seconds += self.clock() - asked
+        return approved, self.clock() - queued

@@ -540,6 +540,20 @@ async def test_approval_wait_is_not_counted_as_the_tools_run_time(
     assert console.timings == [(0.0, 42.0)]
 
 
+async def test_time_spent_answering_an_approval_does_not_use_up_the_questions_time(
+    api: FakeMessagesAPI, agent_for: Any, calls: Calls
+) -> None:
+    api.tool_calls(("cancel_pending_order", {"order_id": "#W1", "reason": "no longer needed"}))
+    api.text("Cancelled.")
+    clock = FakeClock()
+    console = SlowToAnswer(clock, 500.0, answer=True)  # the person reads for longer than a question may take
+
+    outcome = await agent_for(destructive="ask", console=console, clock=clock, max_seconds=100).ask("Cancel #W1")
+
+    assert outcome.stop_reason == "done" and outcome.text == "Cancelled."
+    assert calls.names == ["cancel_pending_order"]
+
+
 async def test_a_declined_tool_records_the_wait_and_no_run_time(
     api: FakeMessagesAPI, agent_for: Any, calls: Calls, tmp_path: Path
 ) -> None:
