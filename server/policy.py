@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .errors import NotFound, PolicyRefusal, excerpt
 from .models import Address, CreditCard, GiftCard, ItemDetails, Order, OrderItem, Paypal, Ticket
 from .money import Movement, format_money, to_cents
-from .statuses import PENDING_STATUSES, TicketStatus, TransactionType
+from .statuses import PENDING_STATUSES, OrderStatus, TicketStatus, TransactionType
 
 PaymentMethod = CreditCard | Paypal | GiftCard
 
@@ -43,7 +43,7 @@ def ensure_customers_order(order_id: str, owner: str, user_id: str | None) -> No
         )
 
 
-_WHAT_NEXT_BY_STATUS = {
+_WHAT_NEXT_BY_STATUS: dict[OrderStatus, str] = {
     "processed": "It has already been processed for shipping, so it can no longer be cancelled or changed. "
     "Once it is delivered, its items can be returned or exchanged; or transfer the customer to a human agent.",
     "delivered": "It has been delivered: use return_delivered_order_items or exchange_delivered_order_items instead.",

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from .db import Database
 from .repositories import bulk
+from .statuses import OrderStatus
 
 # Product types: name, option name -> values, typical price in cents.
 CATALOGUE: list[tuple[str, dict[str, list[str]], int]] = [
@@ -263,7 +264,7 @@ CITIES = [
 ]
 CARD_BRANDS = ["visa", "mastercard", "amex", "discover"]
 # Status mix of a live shop; older orders are further along.
-STATUSES = [
+STATUSES: list[tuple[OrderStatus, int]] = [
     ("pending", 40),
     ("processed", 10),
     ("delivered", 37),

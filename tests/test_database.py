@@ -16,6 +16,7 @@ from server.db import MIGRATIONS, Database, DatabaseUnavailable, build_new, scri
 from server.seed import generate_into
 from server.settings import Settings
 from server.shop import Shop, open_or_create
+from server.tools.cursors import encode_cursor
 
 
 async def test_new_database_is_wal_with_foreign_keys_and_recorded_migrations(tmp_path: Path) -> None:
@@ -61,6 +62,10 @@ LOOKUPS = [
     ("search_orders", lambda d: {"user_id": next(iter(d["users"]))}),
     ("search_orders", lambda d: {"status": "pending"}),
     ("search_orders", lambda d: {"product_id": next(iter(d["products"]))}),
+    # Later pages: the cursor's (placed date, id) must be a range on the index, not a walk from the top.
+    ("search_orders", lambda d: {"cursor": encode_cursor("o", ("", 500))}),
+    ("search_orders", lambda d: {"status": "pending", "cursor": encode_cursor("o", ("", 500))}),
+    ("search_orders", lambda d: {"user_id": next(iter(d["users"])), "cursor": encode_cursor("o", ("", 10**6))}),
     ("list_tickets", lambda d: {"status": "open"}),
     ("search_customers", lambda d: {"name": "noah bro"}),
     ("search_customers", lambda d: {"email": "noah.b"}),
@@ -199,3 +204,24 @@ async def test_a_failed_build_leaves_nothing_and_the_next_try_succeeds(tmp_path:
     async with build_new(path) as db:
         await generate_into(db, customers=3, orders=4)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shop.sqlite3"]
+
+
+@pytest.mark.parametrize(
+    "filters", [{}, {"status": "pending"}, {"user_id": "noah_brown_6181"}], ids=["all", "status", "customer"]
+)
+async def test_a_later_page_of_orders_starts_at_its_cursor_in_the_index(
+    settings: Settings, filters: dict[str, str]
+) -> None:
+    shop = Shop(settings)
+    statements: list[str] = []
+    async with connected(build_server(shop=shop)) as client:
+        await shop.db.read.set_trace_callback(statements.append)
+        cursor = encode_cursor("o", ("2026-01-01T00:00:00", 500))
+        result = await client.call_tool("search_orders", {**filters, "cursor": cursor})
+        assert not result.is_error, result.content[0].text  # type: ignore[union-attr]
+        (search,) = [sql for sql in statements if "ORDER BY" in sql and "FROM orders o" in sql]
+        async with shop.db.read.execute(f"EXPLAIN QUERY PLAN {search}") as cur:
+            plan = [r[3] for r in await cur.fetchall()]
+    # A range on the placed-date key, not a walk down the index from the newest order.
+    assert any(p.startswith("SEARCH o USING INDEX") and "<expr><" in p for p in plan), plan
+    assert not any("TEMP B-TREE" in p for p in plan), plan
