@@ -225,3 +225,31 @@ async def test_a_later_page_of_orders_starts_at_its_cursor_in_the_index(
     # A range on the placed-date key, not a walk down the index from the newest order.
     assert any(p.startswith("SEARCH o USING INDEX") and "<expr><" in p for p in plan), plan
     assert not any("TEMP B-TREE" in p for p in plan), plan
+
+
+async def test_the_schema_admits_exactly_the_statuses_the_models_name(tmp_path: Path) -> None:
+    from typing import get_args
+
+    from server.statuses import OrderStatus, TicketStatus
+
+    db = await Database.open(tmp_path / "x.sqlite3")
+    try:
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO tickets (id, subject, status, priority, created_at, updated_at) "
+                "VALUES (1, 's', 'open', 'low', '', '')"
+            )
+        for table, statuses in (("tickets", get_args(TicketStatus)), ("orders", get_args(OrderStatus))):
+            async with db.read.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)) as cur:
+                sql = (await cur.fetchone())[0]  # type: ignore[index]
+            assert all(f"'{status}'" in sql for status in statuses)
+        for status in (*get_args(TicketStatus), "archived"):
+            try:
+                async with db.transaction() as conn:
+                    await conn.execute("UPDATE tickets SET status = ? WHERE id = 1", (status,))
+                accepted = True
+            except sqlite3.IntegrityError:
+                accepted = False
+            assert accepted == (status != "archived"), status
+    finally:
+        await db.close()
