@@ -44,14 +44,22 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _count(text: str) -> int:
+def _whole_number(text: str, *, least: int) -> int:
     try:
         value = int(text.replace(",", "").replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, not {text[:20]!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, not {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected a number of {least} or more, not {value}")
     return value
+
+
+def _customers(text: str) -> int:
+    return _whole_number(text, least=1)
+
+
+def _orders(text: str) -> int:
+    return _whole_number(text, least=0)
 
 
 def _paragraph(text: str) -> str:
@@ -106,8 +114,8 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=formatter,
     )
-    init.add_argument("--customers", type=_count, default=defaults.seed_customers, help="how many customers")
-    init.add_argument("--orders", type=_count, default=defaults.seed_orders, help="how many orders")
+    init.add_argument("--customers", type=_customers, default=defaults.seed_customers, help="how many customers")
+    init.add_argument("--orders", type=_orders, default=defaults.seed_orders, help="how many orders")
     init.add_argument("--seed", type=int, default=defaults.seed, help="random seed: same seed, same shop")
 
     imp = commands.add_parser(
@@ -146,11 +154,15 @@ async def _init(db_path: Path, customers: int, orders: int, seed: int) -> dict[s
 
 
 async def _import(db_path: Path, source: Path | None) -> dict[str, int]:
-    from .tau2 import BUNDLED_DB, import_into, read_text
+    from .tau2 import BUNDLED_DB, InvalidTau2File, import_into, read_text
 
-    text = read_text(source or BUNDLED_DB)
+    source = source or BUNDLED_DB
+    text = read_text(source)
     async with build_new(db_path) as db:
-        return await import_into(db, text)
+        try:
+            return await import_into(db, text)
+        except InvalidTau2File as exc:
+            raise InvalidTau2File(f"{source}: {exc}") from exc
 
 
 async def _export(db_path: Path) -> str:
@@ -198,15 +210,20 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        defaults = Settings()
+        defaults, broken = Settings(), None
     except SettingsError as exc:
-        print(f"shopdesk: error: {exc}", file=sys.stderr)
-        return 2
+        # --help and --version still work; anything else reports the bad setting.
+        defaults, broken = Settings(port=8000, log_level="INFO"), exc
     args = _parser(defaults).parse_args(argv)
+    if broken is not None and args.command != "version":
+        print(f"shopdesk: error: {broken}", file=sys.stderr)
+        return 2
     settings = replace(defaults, db_path=args.db)
     logging.basicConfig(
         stream=sys.stderr, level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # aiosqlite logs every statement at DEBUG; our own DEBUG lines are what a person debugging wants.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().level))
     try:
         _run(args, settings)
     except (DatabaseUnavailable, OSError, ValueError) as exc:
@@ -218,7 +235,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        text = f"{exc.strerror.lower()}: {exc.filename}"  # not Python's "[Errno 2] ..."
+    else:
+        text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 400 else text[:399] + "…"
 
 

@@ -22,7 +22,7 @@ import unicodedata
 from mcp.server.mcpserver.exceptions import ToolError
 
 MESSAGE_BUDGET = 300
-_NEXT_STEP_BUDGET = 160
+NEXT_STEP_BUDGET = 200  # the rest, at least 100 characters, is the problem's
 
 
 def _escaped(text: str) -> str:
@@ -36,7 +36,12 @@ def _escaped(text: str) -> str:
 
 
 def _shortened(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+    """`text` cut to `limit` characters with an ellipsis, at a word boundary when one is near."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    space = cut.rfind(" ")
+    return (cut[:space] if space >= limit * 0.6 else cut) + "…"
 
 
 def excerpt(value: object, limit: int = 40) -> str:
@@ -46,7 +51,7 @@ def excerpt(value: object, limit: int = 40) -> str:
 
 class ShopError(ToolError):
     def __init__(self, problem: str, next_step: str) -> None:
-        self.next_step = _shortened(_escaped(next_step), _NEXT_STEP_BUDGET)
+        self.next_step = _shortened(_escaped(next_step), NEXT_STEP_BUDGET)
         tail = f" Next step: {self.next_step}"
         self.problem = _shortened(_escaped(problem), MESSAGE_BUDGET - len(tail))
         super().__init__(self.problem + tail)

@@ -15,6 +15,7 @@ What it relies on in the SDK (mcp 2.x):
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sqlite3
 from typing import Any
@@ -80,6 +81,8 @@ class ShopServer(MCPServer[Any]):
         tools = await super().list_tools()
         for tool in tools:
             tool.input_schema = {**tool.input_schema, "additionalProperties": False}
+            # The SDK passes docstrings on as written, indentation and all: tokens the model reads for nothing.
+            tool.description = inspect.cleandoc(tool.description or "")
         return tools
 
     async def _input_schemas(self) -> dict[str, dict[str, Any]]:

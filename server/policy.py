@@ -44,8 +44,8 @@ def ensure_customers_order(order_id: str, owner: str, user_id: str | None) -> No
 
 
 _WHAT_NEXT_BY_STATUS: dict[OrderStatus, str] = {
-    "processed": "It has already been processed for shipping, so it can no longer be cancelled or changed. "
-    "Once it is delivered, its items can be returned or exchanged; or transfer the customer to a human agent.",
+    "processed": "It is already processed for shipping, so it can no longer be cancelled or changed. Once "
+    "delivered, its items can be returned or exchanged; or transfer the customer to a human agent.",
     "delivered": "It has been delivered: use return_delivered_order_items or exchange_delivered_order_items instead.",
     "cancelled": "It is already cancelled; nothing more can be done to it.",
     "pending (item modified)": "Its items were already modified once, which is final: it can no longer be "

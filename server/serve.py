@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import logging
 import socket
@@ -12,7 +13,7 @@ import anyio
 import uvicorn
 
 from .app import build_server
-from .settings import Settings
+from .settings import Settings, SettingsError
 from .shop import open_or_create
 
 log = logging.getLogger("shopdesk")
@@ -33,7 +34,12 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], host: str,
         anyio.run(server.run_stdio_async)
         return
     # Bound here rather than by uvicorn, so that a port in use is an OSError the CLI reports in one line.
-    sock = socket.create_server((host, port))
+    try:
+        sock = socket.create_server((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SettingsError(f"port {port} on {host} is already in use; choose another --port") from exc
+        raise SettingsError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     app = server.streamable_http_app(host=host)
     log.info("serving %s on http://%s:%d/mcp", settings.db_path, host, port)
     config = uvicorn.Config(app, log_level="warning", log_config=None)

@@ -57,10 +57,10 @@ def parse(text: str) -> Tau2File:
         return Tau2File.model_validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidTau2File(
-            f"not a τ² retail database: {where}: {first['msg']} ({exc.error_count()} problems)"
-        ) from exc
+        where = ".".join(str(p) for p in first["loc"]) or "the file"
+        count = exc.error_count()
+        more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
+        raise InvalidTau2File(f"not a τ² retail database: {where}: {first['msg']}{more}") from exc
 
 
 def _method_row(key: int, customer: int, m: CreditCard | Paypal | GiftCard) -> tuple[object, ...]:

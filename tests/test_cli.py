@@ -45,6 +45,19 @@ def test_version(tmp_path: Path) -> None:
         assert run.returncode == 0 and run.stdout.strip() == f"shopdesk {__version__}"
 
 
+def test_version_works_even_with_a_bad_setting_that_other_commands_report(tmp_path: Path) -> None:
+    run = shopdesk("--version", cwd=tmp_path, env={"SHOPDESK_LOG_LEVEL": "loud"})
+    assert run.returncode == 0 and run.stdout.startswith("shopdesk ")
+    assert "SHOPDESK_LOG_LEVEL" in one_line_failure(shopdesk("serve", cwd=tmp_path, env={"SHOPDESK_LOG_LEVEL": "loud"}))
+
+
+def test_a_bad_import_file_is_named_in_its_error(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text("{")
+    line = one_line_failure(shopdesk("import-tau2", "broken.json", "--db", "x.sqlite3", cwd=tmp_path))
+    assert line.startswith("shopdesk: error: broken.json: not a τ² retail database") and ": :" not in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.json"]
+
+
 def test_help_names_the_environment_variables_and_how_to_stop(tmp_path: Path) -> None:
     top = shopdesk("--help", cwd=tmp_path).stdout
     for name in ("SHOPDESK_DB", "SHOPDESK_LOG_LEVEL", "SHOPDESK_HOST", "SHOPDESK_PORT"):
@@ -69,7 +82,8 @@ def test_help_names_the_environment_variables_and_how_to_stop(tmp_path: Path) ->
         (["serve", "--transport", "http", "--port", "99999"], {}, "port"),
         (["serve", "--transport", "carrier-pigeon"], {}, "invalid choice"),
         (["init", "--orders", "many"], {}, "whole number"),
-        (["import-tau2", "missing.json"], {}, "No such file"),
+        (["import-tau2", "missing.json"], {}, "no such file or directory: missing.json"),
+        (["init", "--customers", "0"], {}, "1 or more"),
     ],
 )
 def test_every_start_up_failure_is_one_line_and_exit_code_2(

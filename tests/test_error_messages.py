@@ -15,7 +15,8 @@ from mcp import Client
 from shop_support import call, connected, find_order, refused, snapshot
 
 from server.app import build_server
-from server.errors import MESSAGE_BUDGET
+from server.errors import MESSAGE_BUDGET, NEXT_STEP_BUDGET
+from server.policy import _WHAT_NEXT_BY_STATUS
 from server.settings import Settings
 from server.shop import Shop
 
@@ -84,6 +85,18 @@ async def test_refusals_from_every_layer_read_alike(client: Client, tau2_data: d
     for text in texts:
         assert_well_formed(text)
     assert "delivered" in texts[3] and "return" in texts[3]
+
+
+def test_every_hint_for_an_order_status_fits_its_budget_whole() -> None:
+    for status, hint in _WHAT_NEXT_BY_STATUS.items():
+        assert len(hint) <= NEXT_STEP_BUDGET, status
+
+
+async def test_a_refusal_keeps_its_whole_next_step(client: Client, tau2_data: dict[str, Any]) -> None:
+    processed = find_order(tau2_data, "processed")
+    text = await refused(client, "cancel_pending_order", order_id=processed["order_id"], reason="ordered by mistake")
+    assert_well_formed(text)
+    assert text.endswith("transfer the customer to a human agent.")
 
 
 @pytest.fixture

@@ -83,3 +83,8 @@ async def test_server_publishes_instructions_that_say_identify_first_and_confirm
     text = client.instructions or ""
     assert "find_user_id_by_email" in text
     assert "explicit yes" in text
+
+
+async def test_descriptions_carry_no_docstring_indentation(client: Client) -> None:
+    for tool in (await client.list_tools()).tools:
+        assert tool.description and not any(line.startswith(" ") for line in tool.description.splitlines()), tool.name
