@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from . import not_found
 from .errors import NotFound, PolicyRefusal, excerpt
 from .models import Address, CreditCard, GiftCard, ItemDetails, Order, OrderItem, Paypal, Ticket
 from .money import Movement, format_money, to_cents
@@ -27,10 +28,7 @@ PaymentMethod = CreditCard | Paypal | GiftCard
 def ensure_customers_method(user_id: str, method_id: str, found: tuple[str, PaymentMethod] | None) -> PaymentMethod:
     """The payment method `found` as (owner's user id, method), provided it is this customer's own."""
     if found is None or found[0] != user_id:
-        raise NotFound(
-            f"Payment method {excerpt(method_id)} of customer {excerpt(user_id)} was not found.",
-            "Use one of the customer's own payment methods; get_user_details lists them.",
-        )
+        raise not_found.payment_method(user_id, method_id)
     return found[1]
 
 

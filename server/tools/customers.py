@@ -7,8 +7,8 @@ from typing import Annotated
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import policy, render
-from ..errors import InvalidArguments, excerpt
+from .. import not_found, policy, render
+from ..errors import InvalidArguments
 from ..mcp_server import ShopServer
 from ..models import Address, CustomerPage, User, UserIdResult
 from ..repositories import audit
@@ -29,9 +29,7 @@ from .arguments import (
     Zip,
 )
 from .cursors import decode_cursor, encode_cursor
-from .results import change, lookup, must_exist, present
-
-NO_SUCH_USER = "Ask the customer to check the details, or look them up another way (email, or name + zip)."
+from .results import change, lookup, present
 
 
 def register(server: ShopServer, shop: Shop) -> None:
@@ -42,11 +40,9 @@ def register(server: ShopServer, shop: Shop) -> None:
         Use this first to identify the customer you are talking to; if they cannot remember their
         email, use find_user_id_by_name_zip. Returns the user id.
         """
-        user_id = must_exist(
-            await repo.find_user_id_by_email(shop.db.read, email),
-            f"A customer with email {excerpt(email)}",
-            NO_SUCH_USER,
-        )
+        user_id = await repo.find_user_id_by_email(shop.db.read, email)
+        if user_id is None:
+            raise not_found.customer_with_email(email)
         return present(UserIdResult(user_id=user_id), user_id)
 
     @server.tool(annotations=lookup("Find a customer by name and zip"))
@@ -57,11 +53,9 @@ def register(server: ShopServer, shop: Shop) -> None:
 
         Use this to identify the customer when they cannot give their email. Returns the user id.
         """
-        user_id = must_exist(
-            await repo.find_user_id_by_name_zip(shop.db.read, first_name, last_name, zip),
-            f"A customer named {excerpt(first_name)} {excerpt(last_name)} with zip {excerpt(zip)}",
-            NO_SUCH_USER,
-        )
+        user_id = await repo.find_user_id_by_name_zip(shop.db.read, first_name, last_name, zip)
+        if user_id is None:
+            raise not_found.customer_named(first_name, last_name, zip)
         return present(UserIdResult(user_id=user_id), user_id)
 
     @server.tool(annotations=lookup("Get a customer's profile"))
@@ -71,7 +65,9 @@ def register(server: ShopServer, shop: Shop) -> None:
 
         Use it after identifying the customer, e.g. to find an order id or a payment method id.
         """
-        user = must_exist(await repo.get(shop.db.read, user_id), f"Customer {excerpt(user_id)}", NO_SUCH_USER)
+        user = await repo.get(shop.db.read, user_id)
+        if user is None:
+            raise not_found.customer(user_id)
         return present(user, render.user(user))
 
     @server.tool(annotations=change("Change a customer's default address"))
@@ -91,7 +87,9 @@ def register(server: ShopServer, shop: Shop) -> None:
         """
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
         async with shop.db.transaction() as conn:
-            user = must_exist(await repo.get(conn, user_id), f"Customer {excerpt(user_id)}", NO_SUCH_USER)
+            user = await repo.get(conn, user_id)
+            if user is None:
+                raise not_found.customer(user_id)
             if policy.address_changes(user.address, address):
                 await repo.update_address(conn, user_id, address)
                 await audit.record(

@@ -8,7 +8,7 @@ import aiosqlite
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import policy, render
+from .. import not_found, policy, render
 from ..mcp_server import ShopServer
 from ..models import Address, Order, OrderItem, OrderPage
 from ..money import Movement, format_money
@@ -37,15 +37,14 @@ from .arguments import (
     Zip,
 )
 from .cursors import decode_cursor, encode_cursor
-from .results import change, lookup, must_exist, present
+from .results import change, lookup, present
 
 
 async def _order(conn: aiosqlite.Connection, order_id: str) -> Order:
-    return must_exist(
-        await repo.get(conn, order_id),
-        f"Order {order_id}",
-        "Check the id with the customer (it looks like '#W0000000'), or list their orders with get_user_details.",
-    )
+    order = await repo.get(conn, order_id)
+    if order is None:
+        raise not_found.order(order_id)
+    return order
 
 
 async def _method(conn: aiosqlite.Connection, order: Order, method_id: str) -> policy.PaymentMethod:

@@ -8,8 +8,7 @@ import aiosqlite
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import policy, render
-from ..errors import excerpt
+from .. import not_found, policy, render
 from ..mcp_server import ShopServer
 from ..models import Ticket, TicketPage, Transfer
 from ..repositories import audit
@@ -20,33 +19,32 @@ from ..shop import Shop
 from ..statuses import MessageAuthor, TicketPriority, TicketStatus
 from .arguments import Cursor, LongText, OrderId, PageSize, ShortText, TicketId, UserId
 from .cursors import decode_cursor, encode_cursor
-from .results import addition, change, lookup, must_exist, present
-
-NO_SUCH_TICKET = "Check the ticket id (e.g. 'TCK-000042'), or find it with list_tickets."
+from .results import addition, change, lookup, present
 
 
 async def _ticket(conn: aiosqlite.Connection, ticket_id: str) -> Ticket:
-    return must_exist(await repo.get(conn, ticket_id), f"Ticket {ticket_id}", NO_SUCH_TICKET)
+    ticket = await repo.get(conn, ticket_id)
+    if ticket is None:
+        raise not_found.ticket(ticket_id)
+    return ticket
 
 
 async def _customer_key(conn: aiosqlite.Connection, user_id: str | None) -> int | None:
     if user_id is None:
         return None
-    return must_exist(
-        await customers_repo.internal_id(conn, user_id),
-        f"Customer {excerpt(user_id)}",
-        "Identify the customer first with find_user_id_by_email or find_user_id_by_name_zip.",
-    )
+    key = await customers_repo.internal_id(conn, user_id)
+    if key is None:
+        raise not_found.customer(user_id)
+    return key
 
 
 async def _order_key(conn: aiosqlite.Connection, order_id: str | None, user_id: str | None) -> int | None:
     if order_id is None:
         return None
-    key, owner = must_exist(
-        await orders_repo.key_and_owner(conn, order_id),
-        f"Order {order_id}",
-        "Check the order id with get_user_details, or leave it out.",
-    )
+    found = await orders_repo.key_and_owner(conn, order_id)
+    if found is None:
+        raise not_found.order(order_id)
+    key, owner = found
     policy.ensure_customers_order(order_id, owner, user_id)
     return key
 
