@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import shutil
 import sys
 import textwrap
@@ -18,8 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__
+from . import __version__, cli_tokens
 from .db import Database, DatabaseUnavailable, build_new
+from .observability import configure_logging, configure_tracing
 from .progress import Progress
 from .settings import ENVIRONMENT, Settings, SettingsError, parse_port
 
@@ -52,6 +52,10 @@ def _whole_number(text: str, *, least: int) -> int:
     if value < least:
         raise argparse.ArgumentTypeError(f"expected a number of {least} or more, not {value}")
     return value
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _customers(text: str) -> int:
@@ -102,6 +106,37 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default=defaults.host, help=f"HTTP address to bind (default {defaults.host})")
     serve.add_argument("--port", type=_port, default=defaults.port, help=f"HTTP port (default {defaults.port})")
+    serve.add_argument(
+        "--read-only",
+        action="store_true",
+        default=defaults.read_only,
+        help="offer only read tools, on a read-only database connection",
+    )
+    serve.add_argument("--customer", default=defaults.customer, help="serve only this customer's records (a user id)")
+    serve.add_argument(
+        "--auth-file",
+        type=Path,
+        default=defaults.auth_file,
+        help="bearer tokens for HTTP (default: the .auth.json beside the database, if there is one)",
+    )
+    serve.add_argument(
+        "--no-auth-i-know",
+        action="store_true",
+        help="serve HTTP on a non-loopback address with no tokens: anyone who reaches it has full access",
+    )
+    serve.add_argument("--public-url", default=defaults.public_url, help="the URL clients use to reach /mcp")
+    serve.add_argument(
+        "--allowed-hosts",
+        type=_names,
+        default=defaults.allowed_hosts,
+        help="more Host headers to accept, comma-separated host:port",
+    )
+    serve.add_argument(
+        "--allowed-origins", type=_names, default=defaults.allowed_origins, help="more Origins to accept"
+    )
+    serve.add_argument(
+        "--log-format", choices=["text", "json"], default=defaults.log_format, help="text, or one JSON object a line"
+    )
 
     init = commands.add_parser(
         "init",
@@ -139,6 +174,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     )
     exp.add_argument("file", type=Path, help="output file, or - for stdout")
 
+    cli_tokens.add_commands(commands, common, _EPILOG)
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -179,6 +215,19 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{v:,} {k}" for k, v in counts.items())
 
 
+_SERVE_SETTINGS = (
+    "host",
+    "port",
+    "read_only",
+    "customer",
+    "auth_file",
+    "public_url",
+    "allowed_hosts",
+    "allowed_origins",
+    "log_format",
+)
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> None:
     command = args.command or "serve"
     if command == "version":
@@ -189,9 +238,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         serve(
             settings,
             transport="http" if getattr(args, "transport", "stdio") == "http" else "stdio",
-            host=getattr(args, "host", settings.host),
-            port=getattr(args, "port", settings.port),
+            no_auth=getattr(args, "no_auth_i_know", False),
         )
+    elif command == "token":
+        cli_tokens.run(args, settings)
     elif command == "init":
         started = time.monotonic()
         counts = asyncio.run(_init(args.db, args.customers, args.orders, args.seed))
@@ -213,20 +263,19 @@ def main(argv: list[str] | None = None) -> int:
         defaults, broken = Settings(), None
     except SettingsError as exc:
         # --help and --version still work; anything else reports the bad setting.
-        defaults, broken = Settings(port=8000, log_level="INFO"), exc
+        defaults, broken = Settings(port=8000, log_level="INFO", log_format="text", read_only=False), exc
     args = _parser(defaults).parse_args(argv)
     if broken is not None and args.command != "version":
         print(f"shopdesk: error: {broken}", file=sys.stderr)
         return 2
-    settings = replace(defaults, db_path=args.db)
-    logging.basicConfig(
-        stream=sys.stderr, level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # aiosqlite logs every statement at DEBUG; our own DEBUG lines are what a person debugging wants.
-    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().level))
+    # The serve flags, where given, replace what the environment said.
+    served = {key: getattr(args, key) for key in _SERVE_SETTINGS if hasattr(args, key)}
+    settings = replace(defaults, db_path=args.db, **served)
+    configure_logging(settings.log_level, settings.log_format)
+    configure_tracing()
     try:
         _run(args, settings)
-    except (DatabaseUnavailable, OSError, ValueError) as exc:
+    except (DatabaseUnavailable, OSError, ValueError) as exc:  # TokenError and SettingsError are ValueErrors
         print(f"shopdesk: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from typing import Any
+from urllib.parse import urlsplit
+
+from mcp.server.auth.settings import AuthSettings
+from pydantic import AnyHttpUrl
+
 from . import __version__
+from .access import TOOL_SCOPES, AccessGate, FileTokenVerifier
+from .db import readable
 from .mcp_server import ShopServer
+from .observability import CallObserver, Metrics, healthz_endpoint, metrics_endpoint
 from .settings import Settings
 from .shop import Shop
+from .tokens import AuthFile
 from .tools import register_all
 
 INSTRUCTIONS = """\
@@ -36,6 +48,7 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
     server = ShopServer(
         "shopdesk",
         lifespan=shop.lifespan,
+        **_bearer_auth(shop.settings),
         title="shopdesk",
         description="A shop's customer-service tools: customers, orders, returns, exchanges, support tickets.",
         instructions=INSTRUCTIONS,
@@ -43,4 +56,45 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
         log_level=shop.settings.log_level,
     )
     register_all(server, shop)
+    metrics = Metrics()
+    # Outermost first: every call is observed, the gate's refusals included.
+    server.middleware.append(CallObserver(metrics, known_tools=set(TOOL_SCOPES)))
+    server.middleware.append(AccessGate(shop, server.list_tools))
+    server.custom_route("/healthz", methods=["GET"])(healthz_endpoint(functools.partial(database_answers, shop)))
+    server.custom_route("/metrics", methods=["GET"])(metrics_endpoint(metrics))
+    # The SDK keeps no public count of open HTTP sessions; read its table (0 before HTTP starts, and on stdio).
+    metrics.count_sessions_with(lambda: len(getattr(_session_manager(server), "_server_instances", ())))
     return server
+
+
+def _session_manager(server: ShopServer) -> object | None:
+    try:
+        return server.session_manager
+    except RuntimeError:  # not serving HTTP
+        return None
+
+
+async def database_answers(shop: Shop) -> bool:
+    """For /healthz: the database file opens and answers a query (on a connection of its own, so the
+    check works whether or not a session has the shop open)."""
+    return await asyncio.to_thread(readable, shop.settings.db_path)
+
+
+def _bearer_auth(settings: Settings) -> dict[str, Any]:
+    """With an auth file, the SDK's bearer gate guards HTTP: 401 without a valid token, pointing at the
+    protected resource metadata (RFC 9728) it serves. Tokens come from `shopdesk token create`; the
+    issuer named in that metadata is the server itself, as there is no separate authorization server."""
+    path = settings.auth_path()
+    if path is None:
+        return {}
+    url = settings.mcp_url()
+    parts = urlsplit(url)
+    return {
+        "token_verifier": FileTokenVerifier(AuthFile(path)),
+        "auth": AuthSettings(
+            issuer_url=AnyHttpUrl(f"{parts.scheme}://{parts.netloc}"),
+            resource_server_url=AnyHttpUrl(url),
+            # Our tokens are made for this server alone and carry no audience to check.
+            validate_token_resource=False,
+        ),
+    }

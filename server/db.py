@@ -287,10 +287,15 @@ async def _apply_migrations(conn: aiosqlite.Connection) -> None:
             raise
 
 
-def check_is_shopdesk(path: Path) -> None:
-    """Refuse, without writing to it, a file that holds another program's tables or a newer shopdesk's."""
+def _read_only_uri(path: Path) -> str:
+    return f"file:{pathname2url(str(path.resolve()))}?mode=ro"
+
+
+def check_is_shopdesk(path: Path) -> set[str]:
+    """The schema steps applied to the file at `path`; refuses, without writing to it, a file that holds
+    another program's tables or a newer shopdesk's."""
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{pathname2url(str(path))}?mode=ro", uri=True)) as conn:
+        with contextlib.closing(sqlite3.connect(_read_only_uri(path), uri=True)) as conn:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             tables -= {"sqlite_sequence", "sqlite_stat1"}
             columns = {row[0] for row in conn.execute("SELECT name FROM pragma_table_info('schema_migrations')")}
@@ -303,7 +308,7 @@ def check_is_shopdesk(path: Path) -> None:
             "point --db at another file or move this one away"
         ) from exc
     if not tables:
-        return  # an empty file: shopdesk may make its tables in it
+        return set()  # an empty file: shopdesk may make its tables in it
     if _FIRST_MIGRATION not in applied:
         raise DatabaseUnavailable(
             f"{path} holds another program's tables ({', '.join(sorted(tables)[:3])}...), not a shopdesk "
@@ -314,6 +319,17 @@ def check_is_shopdesk(path: Path) -> None:
         raise DatabaseUnavailable(
             f"{path} was made by a newer shopdesk (schema step {sorted(newer)[0]}); upgrade shopdesk to open it"
         )
+    return applied
+
+
+def readable(path: Path) -> bool:
+    """Whether the shopdesk database at `path` opens and answers a query (a health check)."""
+    try:
+        with contextlib.closing(sqlite3.connect(_read_only_uri(path), uri=True, timeout=1)) as conn:
+            conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+        return True
+    except sqlite3.Error:
+        return False
 
 
 class Database:
@@ -326,11 +342,15 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path, *, create: bool = True) -> Database:
+    async def open(cls, path: Path, *, create: bool = True, read_only: bool = False) -> Database:
         """Open (and migrate) the shopdesk database at `path`; make a new one only when `create` is true.
 
-        Raises DatabaseUnavailable, with a one-line reason, for anything that stops it.
+        `read_only` opens both connections read-only at the SQLite level: nothing is created or
+        migrated, and any write fails. Raises DatabaseUnavailable, with a one-line reason, for
+        anything that stops it.
         """
+        if read_only:
+            return await cls._open_read_only(path)
         if path.is_dir():
             raise DatabaseUnavailable(f"{path} is a directory, not a database file")
         if not path.exists():
@@ -358,6 +378,29 @@ class Database:
         await _configure(reader)
         await reader.execute("PRAGMA query_only = ON")
         return cls(path, writer, reader)
+
+    @classmethod
+    async def _open_read_only(cls, path: Path) -> Database:
+        if not path.is_file():
+            raise DatabaseUnavailable(f"no database at {path}; a read-only server needs an existing one")
+        pending = [name for name, _ in MIGRATIONS if name not in check_is_shopdesk(path)]
+        if pending:
+            raise DatabaseUnavailable(
+                f"{path} needs its schema brought up to date ({pending[0]}); start shopdesk once without --read-only"
+            )
+        connections: list[aiosqlite.Connection] = []
+        try:
+            sqlite3.connect(_read_only_uri(path), uri=True).close()  # see open(): fail here, not in aiosqlite
+            for _ in range(2):
+                conn = await aiosqlite.connect(_read_only_uri(path), uri=True, isolation_level=None)
+                connections.append(conn)
+                await _configure(conn)
+                await conn.execute("PRAGMA query_only = ON")
+        except sqlite3.Error as exc:
+            for conn in connections:
+                await conn.close()
+            raise DatabaseUnavailable(f"cannot open {path} read-only: {storage_problem(exc)}") from exc
+        return cls(path, connections[0], connections[1])
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

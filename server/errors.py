@@ -6,7 +6,8 @@
           ├── PolicyRefusal      the shop's rules forbid this action on this record
           ├── InvalidArguments   arguments of the wrong shape, unknown or missing
           ├── Conflict           the record changed under us; read it again
-          ├── StorageFailure     the database could not do it (read-only, disk full, busy)
+          ├── StorageFailure     the database could not do it (read-only, disk full)
+          │    └── DatabaseBusy  another program holds the lock: try again
           └── InternalError      a bug in shopdesk; the details stay in the server's log
 
 Every message has the same form, whichever layer raised it, and never carries raw input: a
@@ -74,6 +75,10 @@ class Conflict(ShopError):
 
 
 class StorageFailure(ShopError):
+    pass
+
+
+class DatabaseBusy(StorageFailure):
     pass
 
 

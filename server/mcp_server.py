@@ -26,7 +26,8 @@ from mcp.types import Tool
 from pydantic import ValidationError
 
 from .db import storage_problem
-from .errors import InternalError, InvalidArguments, ShopError, StorageFailure, excerpt
+from .errors import DatabaseBusy, InternalError, InvalidArguments, ShopError, StorageFailure, excerpt
+from .observability import CALL_INFO
 
 log = logging.getLogger("shopdesk")
 
@@ -63,11 +64,10 @@ def _storage_cause(exc: BaseException) -> sqlite3.Error | None:
 
 def storage_failure(tool: str, error: sqlite3.Error) -> StorageFailure:
     problem = storage_problem(error)
+    message = f"{tool} could not be completed: {problem}. Nothing was changed."
     if "busy" in problem:
-        next_step = "Try the same call again in a moment."
-    else:
-        next_step = "Tell the person that the shop's system cannot do this right now; try again later."
-    return StorageFailure(f"{tool} could not be completed: {problem}. Nothing was changed.", next_step)
+        return DatabaseBusy(message, "Try the same call again in a moment.")
+    return StorageFailure(message, "Tell the person that the shop's system cannot do this right now; try again later.")
 
 
 class ShopServer(MCPServer[Any]):
@@ -106,18 +106,26 @@ class ShopServer(MCPServer[Any]):
             )
         try:
             return await super().call_tool(name, arguments, context)
-        except UnexpectedToolError as exc:
+        except ToolError as exc:
+            error = self._unwrapped(name, exc, schema)
+            info = CALL_INFO.get()
+            if info is not None:  # for the call's log line and metrics (see observability.CallObserver)
+                info["error_class"] = type(error).__name__
+            raise error from (None if error is exc.__cause__ else exc)
+
+    def _unwrapped(self, name: str, exc: ToolError, schema: dict[str, Any]) -> ToolError:
+        """The error the model should read for what the SDK wrapped as `exc`."""
+        if isinstance(exc, UnexpectedToolError):
             storage = _storage_cause(exc)
             if storage is not None:
-                raise storage_failure(name, storage) from exc
+                return storage_failure(name, storage)
             log.error("tool %s crashed", name, exc_info=exc.__cause__ or exc)
-            raise InternalError(
+            return InternalError(
                 f"{name} failed because of an internal error in shopdesk (logged on the server).",
                 "Read the record again to see whether anything changed before trying once more.",
-            ) from exc
-        except ToolError as exc:
-            if isinstance(exc.__cause__, ShopError):
-                raise exc.__cause__ from None
-            if isinstance(exc.__cause__, ValidationError):
-                raise describe_validation_error(name, exc.__cause__, schema) from exc.__cause__
-            raise
+            )
+        if isinstance(exc.__cause__, ShopError):
+            return exc.__cause__
+        if isinstance(exc.__cause__, ValidationError):
+            return describe_validation_error(name, exc.__cause__, schema)
+        return exc

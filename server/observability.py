@@ -251,6 +251,8 @@ class CallObserver(ServerMiddleware[Any]):
     ) -> None:
         seconds = time.perf_counter() - started
         self.metrics.tool_call(tool, outcome, seconds, error_class)
+        if error_class == "DatabaseBusy":  # see mcp_server.storage_failure
+            self.metrics.database_busy()
         duration_ms = round(seconds * 1000, 1)
         extra = {
             "tool": tool,

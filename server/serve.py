@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
+import ipaddress
 import logging
 import socket
 from typing import Literal
+from urllib.parse import urlsplit
 
 import anyio
 import uvicorn
+from mcp.server.transport_security import TransportSecuritySettings
 
 from .app import build_server
+from .repositories import ownership
 from .settings import Settings, SettingsError
 from .shop import open_or_create
 
@@ -21,18 +25,78 @@ log = logging.getLogger("shopdesk")
 
 async def _prepare(settings: Settings) -> None:
     """Open (creating and seeding on first start) and close the database, so a missing or corrupt
-    file is reported before any client connects."""
+    file, or a --customer who does not exist, is reported before any client connects."""
     db = await open_or_create(settings)
-    await db.close()
+    try:
+        if settings.customer is not None and await ownership.owner(db.read, "customer", settings.customer) is None:
+            raise SettingsError(f"--customer {settings.customer[:80]!r} is not a customer in {settings.db_path}")
+    finally:
+        await db.close()
 
 
-def serve(settings: Settings, *, transport: Literal["stdio", "http"], host: str, port: int) -> None:
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings, *, no_auth: bool) -> None:
+    """Refuse to put every customer's data on a network without tokens, unless told so plainly."""
+    auth = settings.auth_path()
+    if auth is not None and not auth.exists():
+        raise SettingsError(
+            f"no auth file at {auth}; create a token first (`shopdesk token create --auth-file {auth} ...`)"
+        )
+    if auth is not None and settings.customer is not None:
+        raise SettingsError(
+            "--customer binds sessions without tokens; with an auth file, bind each token instead "
+            "(`shopdesk token create --customer USER_ID`)"
+        )
+    if auth is None and not is_loopback(settings.host):
+        if not no_auth:
+            raise SettingsError(
+                f"--host {settings.host} would let anyone who reaches it read and change every customer's data; "
+                "create a token first (`shopdesk token create --subject NAME --scopes ...`), "
+                "or pass --no-auth-i-know to serve without one"
+            )
+        log.warning(
+            "serving on %s with NO authentication (--no-auth-i-know): anyone who reaches it has full access",
+            settings.host,
+        )
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """Host and Origin checks for every bind (DNS-rebinding protection), matching host:port exactly."""
+    port = settings.port
+    hosts = {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}  # this machine may always reach it
+    if not is_loopback(settings.host):
+        hosts.add(f"[{settings.host}]:{port}" if ":" in settings.host else f"{settings.host}:{port}")
+    public = urlsplit(settings.mcp_url())
+    hosts |= {public.netloc, *settings.allowed_hosts}
+    origins = {f"http://{host}" for host in hosts} | {f"{public.scheme}://{public.netloc}", *settings.allowed_origins}
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=sorted(hosts), allowed_origins=sorted(origins)
+    )
+
+
+def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: bool = False) -> None:
+    if transport == "http":
+        check_exposure(settings, no_auth=no_auth)
+        if settings.host in ("0.0.0.0", "::") and not (settings.public_url or settings.allowed_hosts):
+            log.warning(
+                "bound to every address: requests from other machines must name this server in their Host "
+                "header as --public-url or --allowed-hosts says; none is set, so only this machine can connect"
+            )
     asyncio.run(_prepare(settings))
     server = build_server(settings)
     if transport == "stdio":
         log.info("serving %s over stdio", settings.db_path)
         anyio.run(server.run_stdio_async)
         return
+    host, port = settings.host, settings.port
     # Bound here rather than by uvicorn, so that a port in use is an OSError the CLI reports in one line.
     try:
         sock = socket.create_server((host, port))
@@ -40,7 +104,19 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], host: str,
         if exc.errno == errno.EADDRINUSE:
             raise SettingsError(f"port {port} on {host} is already in use; choose another --port") from exc
         raise SettingsError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    app = server.streamable_http_app(host=host)
-    log.info("serving %s on http://%s:%d/mcp", settings.db_path, host, port)
+    app = server.streamable_http_app(
+        host=host,
+        transport_security=transport_security(settings),
+        session_idle_timeout=settings.session_idle_timeout,
+        max_sessions=settings.max_sessions,
+        max_request_body_size=settings.max_request_bytes,
+    )
+    auth = settings.auth_path()
+    log.info(
+        "serving %s on %s (%s)",
+        settings.db_path,
+        settings.mcp_url(),
+        f"bearer tokens from {auth}" if auth else "no authentication",
+    )
     config = uvicorn.Config(app, log_level="warning", log_config=None)
     anyio.run(functools.partial(uvicorn.Server(config).serve, sockets=[sock]))

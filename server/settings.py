@@ -18,6 +18,13 @@ ENVIRONMENT = {
     "SHOPDESK_HOST": "the HTTP address to bind (as --host; default 127.0.0.1)",
     "SHOPDESK_PORT": "the HTTP port (as --port; default 8000)",
     "SHOPDESK_LOG_LEVEL": "DEBUG, INFO (default), WARNING, ERROR or CRITICAL; logs go to stderr",
+    "SHOPDESK_LOG_FORMAT": "text (default) or json: one JSON object per line",
+    "SHOPDESK_AUTH_FILE": "the bearer-token file for HTTP (as --auth-file; default beside the database)",
+    "SHOPDESK_READ_ONLY": "1 to serve read tools only, on a read-only database connection (as --read-only)",
+    "SHOPDESK_CUSTOMER": "a user id: serve only that customer's records (as --customer)",
+    "SHOPDESK_PUBLIC_URL": "the URL clients use to reach /mcp, if not http://HOST:PORT/mcp (as --public-url)",
+    "SHOPDESK_ALLOWED_HOSTS": "more Host headers to accept, comma-separated host:port (as --allowed-hosts)",
+    "SHOPDESK_ALLOWED_ORIGINS": "more browser Origins to accept, comma-separated (as --allowed-origins)",
 }
 
 
@@ -31,6 +38,10 @@ def default_db_path() -> Path:
         return PROJECT_ROOT / "data" / "shopdesk.sqlite3"
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "shopdesk" / "shopdesk.sqlite3"
+
+
+def _path(text: str | None) -> Path | None:
+    return Path(text) if text else None
 
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -53,6 +64,30 @@ def parse_port(text: str) -> int:
     return port
 
 
+def _flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 or 0 (true or false), not {value[:20]!r}")
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in os.environ.get(name, "").split(",") if part.strip())
+
+
+def _log_format(text: str) -> Literal["text", "json"]:
+    if text not in ("text", "json"):
+        raise SettingsError(f"SHOPDESK_LOG_FORMAT must be text or json, not {text[:20]!r}")
+    return cast(Literal["text", "json"], text)
+
+
+def default_auth_file(db_path: Path) -> Path:
+    """Beside the database: data/shopdesk.sqlite3 -> data/shopdesk.auth.json."""
+    return db_path.with_name(db_path.stem + ".auth.json")
+
+
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = field(default_factory=lambda: Path(os.environ.get("SHOPDESK_DB") or default_db_path()))
@@ -63,3 +98,30 @@ class Settings:
     host: str = field(default_factory=lambda: os.environ.get("SHOPDESK_HOST") or "127.0.0.1")
     port: int = field(default_factory=lambda: parse_port(os.environ.get("SHOPDESK_PORT") or "8000"))
     log_level: LogLevel = field(default_factory=lambda: _log_level(os.environ.get("SHOPDESK_LOG_LEVEL") or "INFO"))
+    log_format: Literal["text", "json"] = field(
+        default_factory=lambda: _log_format(os.environ.get("SHOPDESK_LOG_FORMAT") or "text")
+    )
+    # Who may do what (see access.py). No auth file given: the one beside the database, if it exists.
+    auth_file: Path | None = field(default_factory=lambda: _path(os.environ.get("SHOPDESK_AUTH_FILE")))
+    read_only: bool = field(default_factory=lambda: _flag("SHOPDESK_READ_ONLY"))
+    customer: str | None = field(default_factory=lambda: os.environ.get("SHOPDESK_CUSTOMER") or None)
+    # HTTP: the URL clients reach, the Host and Origin headers accepted, and the sessions kept.
+    public_url: str | None = field(default_factory=lambda: os.environ.get("SHOPDESK_PUBLIC_URL") or None)
+    allowed_hosts: tuple[str, ...] = field(default_factory=lambda: _list("SHOPDESK_ALLOWED_HOSTS"))
+    allowed_origins: tuple[str, ...] = field(default_factory=lambda: _list("SHOPDESK_ALLOWED_ORIGINS"))
+    session_idle_timeout: float = 600.0
+    max_sessions: int = 500
+    max_request_bytes: int = 256 * 1024
+
+    def auth_path(self) -> Path | None:
+        """The auth file in force: the one given, else the one beside the database if it exists."""
+        if self.auth_file is not None:
+            return self.auth_file
+        beside = default_auth_file(self.db_path)
+        return beside if beside.exists() else None
+
+    def mcp_url(self) -> str:
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/mcp"

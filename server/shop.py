@@ -62,6 +62,8 @@ async def open_or_create(settings: Settings) -> Database:
     or SHOPDESK_DB must exist.
     """
     path = settings.db_path
+    if settings.read_only:
+        return await Database.open(path, create=False, read_only=True)
     if path == default_db_path():
         path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():

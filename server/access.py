@@ -1,0 +1,279 @@
+"""Who may do what: the scope each tool needs, who is calling, customer binding, read-only mode.
+
+All of it is applied in one place, `AccessGate`, an SDK middleware around `tools/list` and
+`tools/call`; no handler knows about it. The caller of a request is the bearer token's (HTTP with
+an auth file: the SDK's gate has verified it and answered 401 without one), else the local
+operator (stdio, or HTTP on loopback without an auth file) with every scope.
+
+- Scopes: a tool the caller lacks the scope for is not listed, and a call to it is refused with
+  an error that names the missing scope. `admin` holds every scope.
+- Read-only (`serve --read-only`): only read tools are listed or run. The database connections
+  are opened read-only as well (see `Database.open`), so no code path can write.
+- Customer binding (a token made with `--customer`, or `serve --customer`): the session sees and
+  changes only that customer's profile, orders, payment methods and tickets. An id of another
+  customer's record answers exactly like an id that names nothing; searches are confined to the
+  customer; tools that search all customers are not offered. `BINDINGS` says, tool by tool,
+  which arguments name whose records; a tool missing there is not offered to a bound session.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.types import CallToolResult, ListToolsResult, TextContent, Tool
+
+from . import not_found
+from .errors import InvalidArguments, NotFound, PolicyRefusal, ShopError, excerpt
+from .observability import CALL_INFO
+from .repositories import ownership
+from .repositories.ownership import RecordKind
+from .shop import Shop
+from .tokens import SCOPES, AuthFile
+
+# The scope each tool's effect implies; None: the tool touches no shop data.
+TOOL_SCOPES: dict[str, str | None] = {
+    "find_user_id_by_email": "customers:read",
+    "find_user_id_by_name_zip": "customers:read",
+    "get_user_details": "customers:read",
+    "search_customers": "customers:read",
+    "modify_user_address": "customers:write",
+    "get_order_details": "orders:read",
+    "search_orders": "orders:read",
+    "cancel_pending_order": "orders:write",
+    "modify_pending_order_address": "orders:write",
+    "modify_pending_order_payment": "orders:write",
+    "modify_pending_order_items": "orders:write",
+    "return_delivered_order_items": "orders:write",
+    "exchange_delivered_order_items": "orders:write",
+    "get_product_details": "catalog:read",
+    "get_item_details": "catalog:read",
+    "list_all_product_types": "catalog:read",
+    "calculate": None,
+    "get_ticket": "tickets:read",
+    "list_tickets": "tickets:read",
+    "create_ticket": "tickets:write",
+    "add_ticket_message": "tickets:write",
+    "set_ticket_status": "tickets:write",
+    "escalate_ticket": "tickets:write",
+    "transfer_to_human_agents": "tickets:write",
+}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What a customer-bound session may pass to one tool."""
+
+    ids: Mapping[str, RecordKind] = field(default_factory=dict)  # arguments naming records: must be the customer's
+    fills: str | None = None  # an optional customer argument that defaults to the bound customer
+    finds: Callable[[Mapping[str, Any]], NotFound] | None = None  # the result names a customer: must be this one
+    hidden: bool = False  # not offered at all
+
+
+_ORDER: Mapping[str, RecordKind] = {"order_id": "order"}
+_ORDER_PAID: Mapping[str, RecordKind] = {"order_id": "order", "payment_method_id": "payment_method"}
+_TICKET: Mapping[str, RecordKind] = {"ticket_id": "ticket"}
+
+BINDINGS: dict[str, Binding] = {
+    "find_user_id_by_email": Binding(finds=lambda a: not_found.customer_with_email(str(a["email"]))),
+    "find_user_id_by_name_zip": Binding(
+        finds=lambda a: not_found.customer_named(str(a["first_name"]), str(a["last_name"]), str(a["zip"]))
+    ),
+    "get_user_details": Binding(ids={"user_id": "customer"}),
+    "modify_user_address": Binding(ids={"user_id": "customer"}),
+    "search_customers": Binding(hidden=True),
+    "get_order_details": Binding(ids=_ORDER),
+    "search_orders": Binding(ids={"user_id": "customer"}, fills="user_id"),
+    "cancel_pending_order": Binding(ids=_ORDER),
+    "modify_pending_order_address": Binding(ids=_ORDER),
+    "modify_pending_order_payment": Binding(ids=_ORDER_PAID),
+    "modify_pending_order_items": Binding(ids=_ORDER_PAID),
+    "return_delivered_order_items": Binding(ids=_ORDER_PAID),
+    "exchange_delivered_order_items": Binding(ids=_ORDER_PAID),
+    "get_product_details": Binding(),
+    "get_item_details": Binding(),
+    "list_all_product_types": Binding(),
+    "calculate": Binding(),
+    "get_ticket": Binding(ids=_TICKET),
+    "list_tickets": Binding(ids={"user_id": "customer", "order_id": "order"}, fills="user_id"),
+    "create_ticket": Binding(ids={"user_id": "customer", "order_id": "order"}),
+    "add_ticket_message": Binding(ids=_TICKET),
+    "set_ticket_status": Binding(ids=_TICKET),
+    "escalate_ticket": Binding(ids=_TICKET),
+    "transfer_to_human_agents": Binding(),
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    subject: str
+    scopes: frozenset[str]
+    customer: str | None = None
+    read_only: bool = False
+
+    def missing_scope(self, tool: str) -> str | None:
+        """The scope `tool` needs that this caller lacks; None when it may call it.
+
+        A tool with no entry in TOOL_SCOPES needs `admin`: a new tool is closed until it is given a scope.
+        """
+        needed = TOOL_SCOPES.get(tool, "admin")
+        if needed is None or "admin" in self.scopes or needed in self.scopes:
+            return None
+        return needed
+
+    def offered(self, tool: Tool) -> bool:
+        if self.missing_scope(tool.name) is not None:
+            return False
+        if self.read_only and not (tool.annotations and tool.annotations.read_only_hint):
+            return False
+        if self.customer is not None:
+            binding = BINDINGS.get(tool.name)
+            return binding is not None and not binding.hidden
+        return True
+
+
+class FileTokenVerifier(TokenVerifier):
+    """Checks bearer tokens against the auth file, on every request."""
+
+    def __init__(self, auth_file: AuthFile) -> None:
+        self.auth_file = auth_file
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        record = self.auth_file.find(token)
+        if record is None:
+            return None
+        return AccessToken(
+            token=token,
+            client_id=record.id,
+            scopes=list(record.scopes),
+            expires_at=record.expires_at,
+            subject=record.subject,
+            claims={"customer": record.customer} if record.customer else None,
+        )
+
+
+def _refusal(error: ShopError) -> CallToolResult:
+    info = CALL_INFO.get()
+    if info is not None:  # for the call's log line and metrics
+        info["error_class"] = type(error).__name__
+    return CallToolResult(content=[TextContent(type="text", text=str(error))], is_error=True)
+
+
+def _well_formed(schema: Mapping[str, Any], value: object) -> bool:
+    """Whether `value` fits the argument's string schema (its pattern and length); a value that does not
+    is left to the tool, which refuses it as malformed before it looks anything up."""
+    options = [schema, *schema.get("anyOf", [])]
+    for option in options:
+        if option.get("type") != "string" or not isinstance(value, str):
+            continue
+        if len(value) < option.get("minLength", 0) or len(value) > option.get("maxLength", len(value)):
+            continue
+        pattern = option.get("pattern")
+        if pattern is None or re.search(pattern, value):
+            return True
+    return False
+
+
+class AccessGate:
+    """The SDK middleware that applies scopes, read-only mode and customer binding to every tool call."""
+
+    def __init__(self, shop: Shop, list_tools: Callable[[], Any]) -> None:
+        self.shop = shop
+        self._list_tools = list_tools
+        self._tools: dict[str, Tool] | None = None
+
+    def caller(self) -> Caller:
+        settings = self.shop.settings
+        token = get_access_token()
+        if token is None:  # stdio, or HTTP without an auth file: the operator running shopdesk
+            return Caller("local", frozenset(SCOPES), settings.customer, settings.read_only)
+        customer = (token.claims or {}).get("customer")
+        return Caller(token.subject or token.client_id, frozenset(token.scopes), customer, settings.read_only)
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method == "tools/list":
+            result = await call_next(ctx)
+            if isinstance(result, ListToolsResult):
+                caller = self.caller()
+                return result.model_copy(update={"tools": [t for t in result.tools if caller.offered(t)]})
+            return result
+        if ctx.method == "tools/call" and ctx.params is not None:
+            return await self._call(ctx, call_next)
+        return await call_next(ctx)
+
+    async def _tool(self, name: str) -> Tool | None:
+        if self._tools is None:
+            self._tools = {tool.name: tool for tool in await self._list_tools()}
+        return self._tools.get(name)
+
+    async def _call(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        assert ctx.params is not None
+        name = str(ctx.params.get("name", ""))
+        arguments = ctx.params.get("arguments") or {}
+        tool = await self._tool(name)
+        caller = self.caller()
+        if tool is None or not isinstance(arguments, Mapping):
+            return await call_next(ctx)  # the server answers unknown tools and malformed requests itself
+        missing = caller.missing_scope(name)
+        if missing is not None:
+            return _refusal(
+                PolicyRefusal(
+                    f"{name} needs the scope {missing}, which this session's token does not have.",
+                    "Use the tools this session lists, or ask the shop for a token with that scope.",
+                )
+            )
+        if caller.read_only and not (tool.annotations and tool.annotations.read_only_hint):
+            return _refusal(
+                PolicyRefusal(
+                    f"{name} changes data, and this shopdesk server is read-only.",
+                    "Tell the person this cannot be done here; only lookups are available.",
+                )
+            )
+        if caller.customer is None:
+            return await call_next(ctx)
+        try:
+            bound = await self._bind(tool, dict(arguments), caller.customer)
+        except ShopError as error:
+            return _refusal(error)
+        result = await call_next(replace(ctx, params={**ctx.params, "arguments": bound}))
+        finds = BINDINGS[name].finds
+        if finds is not None and isinstance(result, CallToolResult) and not result.is_error:
+            found = (result.structured_content or {}).get("user_id")
+            if found != caller.customer:
+                return _refusal(finds(bound))
+        return result
+
+    async def _bind(self, tool: Tool, arguments: dict[str, Any], customer: str) -> dict[str, Any]:
+        """The arguments confined to `customer`; raises the not-found of any record that is not theirs."""
+        binding = BINDINGS.get(tool.name)
+        if binding is None or binding.hidden:
+            raise InvalidArguments(f"There is no tool named `{excerpt(tool.name)}`.", "Call one of the tools listed.")
+        if binding.fills is not None and arguments.get(binding.fills) is None:
+            arguments[binding.fills] = customer
+        properties = tool.input_schema.get("properties", {})
+        for argument, kind in binding.ids.items():
+            value = arguments.get(argument)
+            if value is None or not _well_formed(properties.get(argument, {}), value):
+                continue
+            if kind == "customer":
+                owner: str | None = value
+            else:
+                owner = await ownership.owner(self.shop.db.read, kind, value)
+            if owner != customer:
+                raise _missing(kind, value, customer)
+        return arguments
+
+
+def _missing(kind: RecordKind, record_id: str, customer: str) -> NotFound:
+    if kind == "customer":
+        return not_found.customer(record_id)
+    if kind == "order":
+        return not_found.order(record_id)
+    if kind == "ticket":
+        return not_found.ticket(record_id)
+    return not_found.payment_method(customer, record_id)
