@@ -26,7 +26,8 @@ from typing import Any
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.types import CallToolResult, ListToolsResult, TextContent, Tool
+from mcp.types import CallToolResult, TextContent, Tool
+from pydantic import BaseModel
 
 from . import not_found
 from .errors import InvalidArguments, NotFound, PolicyRefusal, ShopError, excerpt
@@ -126,13 +127,14 @@ class Caller:
             return None
         return needed
 
-    def offered(self, tool: Tool) -> bool:
-        if self.missing_scope(tool.name) is not None:
+    def offered(self, name: str, *, read_only: bool) -> bool:
+        """Whether the tool `name` (a read-only one or not) is listed for and callable by this caller."""
+        if self.missing_scope(name) is not None:
             return False
-        if self.read_only and not (tool.annotations and tool.annotations.read_only_hint):
+        if self.read_only and not read_only:
             return False
         if self.customer is not None:
-            binding = BINDINGS.get(tool.name)
+            binding = BINDINGS.get(name)
             return binding is not None and not binding.hidden
         return True
 
@@ -155,6 +157,17 @@ class FileTokenVerifier(TokenVerifier):
             subject=record.subject,
             claims={"customer": record.customer} if record.customer else None,
         )
+
+
+def _read_only(tool: Tool) -> bool:
+    return bool(tool.annotations and tool.annotations.read_only_hint)
+
+
+def _as_dict(result: HandlerResult) -> dict[str, Any]:
+    """A handler's result as its wire form (the SDK hands middleware either)."""
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return result or {}
 
 
 def _refusal(error: ShopError) -> CallToolResult:
@@ -197,11 +210,14 @@ class AccessGate:
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method == "tools/list":
-            result = await call_next(ctx)
-            if isinstance(result, ListToolsResult):
-                caller = self.caller()
-                return result.model_copy(update={"tools": [t for t in result.tools if caller.offered(t)]})
-            return result
+            listing = _as_dict(await call_next(ctx))
+            caller = self.caller()
+            tools = [
+                t
+                for t in listing.get("tools", [])
+                if caller.offered(t["name"], read_only=bool((t.get("annotations") or {}).get("readOnlyHint")))
+            ]
+            return {**listing, "tools": tools}
         if ctx.method == "tools/call" and ctx.params is not None:
             return await self._call(ctx, call_next)
         return await call_next(ctx)
@@ -227,7 +243,7 @@ class AccessGate:
                     "Use the tools this session lists, or ask the shop for a token with that scope.",
                 )
             )
-        if caller.read_only and not (tool.annotations and tool.annotations.read_only_hint):
+        if caller.read_only and not _read_only(tool):
             return _refusal(
                 PolicyRefusal(
                     f"{name} changes data, and this shopdesk server is read-only.",
@@ -242,9 +258,9 @@ class AccessGate:
             return _refusal(error)
         result = await call_next(replace(ctx, params={**ctx.params, "arguments": bound}))
         finds = BINDINGS[name].finds
-        if finds is not None and isinstance(result, CallToolResult) and not result.is_error:
-            found = (result.structured_content or {}).get("user_id")
-            if found != caller.customer:
+        if finds is not None:
+            answer = _as_dict(result)
+            if not answer.get("isError") and (answer.get("structuredContent") or {}).get("user_id") != caller.customer:
                 return _refusal(finds(bound))
         return result
 
