@@ -180,3 +180,36 @@ def test_import_then_export_round_trips_through_the_cli(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     assert shopdesk("export-tau2", str(out), "--db", str(db), cwd=tmp_path).returncode == 0
     assert json.loads(out.read_text()) == json.loads(tau2_text())
+
+
+def test_the_readme_names_every_environment_variable() -> None:
+    from shop_support import ROOT
+
+    from server.settings import ENVIRONMENT
+
+    readme = (ROOT / "README.md").read_text()
+    assert [name for name in ENVIRONMENT if f"`{name}`" not in readme] == []
+
+
+def test_serving_a_customer_who_does_not_exist_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite3"
+    assert shopdesk("init", "--db", str(db), "--customers", "2", "--orders", "2", cwd=tmp_path).returncode == 0
+    line = one_line_failure(shopdesk("serve", "--db", str(db), "--customer", "nobody_0000", cwd=tmp_path))
+    assert "is not a customer" in line
+
+
+def test_tokens_are_listed_without_their_secrets_and_revoked_by_id(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite3"
+    assert shopdesk("init", "--db", str(db), "--customers", "2", "--orders", "2", cwd=tmp_path).returncode == 0
+    made = shopdesk("token", "create", "--db", str(db), "--subject", "bot", "--scopes", "orders:read", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.splitlines()[0]
+    assert token.startswith("sdt_")
+    auth = tmp_path / "s.auth.json"
+    assert auth.stat().st_mode & 0o777 == 0o600 and token not in auth.read_text()
+    listed = shopdesk("token", "list", "--db", str(db), cwd=tmp_path).stdout
+    token_id = token.split("_")[1]
+    assert token_id in listed and "active" in listed and token not in listed
+    assert shopdesk("token", "revoke", token_id, "--db", str(db), cwd=tmp_path).returncode == 0
+    assert "revoked" in shopdesk("token", "list", "--db", str(db), cwd=tmp_path).stdout
+    assert "no token with id" in one_line_failure(shopdesk("token", "revoke", "nope", "--db", str(db), cwd=tmp_path))
