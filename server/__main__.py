@@ -135,6 +135,19 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         "--allowed-origins", type=_names, default=defaults.allowed_origins, help="more Origins to accept"
     )
     serve.add_argument(
+        "--session-idle-timeout",
+        type=float,
+        default=defaults.session_idle_timeout,
+        metavar="SECONDS",
+        help=f"close an HTTP session idle this long (default {defaults.session_idle_timeout:g})",
+    )
+    serve.add_argument(
+        "--max-sessions",
+        type=int,
+        default=defaults.max_sessions,
+        help=f"the most HTTP sessions open at once (default {defaults.max_sessions})",
+    )
+    serve.add_argument(
         "--log-format", choices=["text", "json"], default=defaults.log_format, help="text, or one JSON object a line"
     )
 
@@ -225,6 +238,8 @@ _SERVE_SETTINGS = (
     "allowed_hosts",
     "allowed_origins",
     "log_format",
+    "session_idle_timeout",
+    "max_sessions",
 )
 
 
@@ -263,7 +278,11 @@ def main(argv: list[str] | None = None) -> int:
         defaults, broken = Settings(), None
     except SettingsError as exc:
         # --help and --version still work; anything else reports the bad setting.
-        defaults, broken = Settings(port=8000, log_level="INFO", log_format="text", read_only=False), exc
+        # Every setting read from the environment that can be wrong, given here instead.
+        defaults = Settings(
+            port=8000, log_level="INFO", log_format="text", read_only=False, session_idle_timeout=600, max_sessions=500
+        )
+        broken = exc
     args = _parser(defaults).parse_args(argv)
     if broken is not None and args.command != "version":
         print(f"shopdesk: error: {broken}", file=sys.stderr)

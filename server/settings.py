@@ -25,6 +25,8 @@ ENVIRONMENT = {
     "SHOPDESK_PUBLIC_URL": "the URL clients use to reach /mcp, if not http://HOST:PORT/mcp (as --public-url)",
     "SHOPDESK_ALLOWED_HOSTS": "more Host headers to accept, comma-separated host:port (as --allowed-hosts)",
     "SHOPDESK_ALLOWED_ORIGINS": "more browser Origins to accept, comma-separated (as --allowed-origins)",
+    "SHOPDESK_SESSION_IDLE_TIMEOUT": "seconds before an idle HTTP session is closed (default 600)",
+    "SHOPDESK_MAX_SESSIONS": "the most HTTP sessions open at once (default 500)",
 }
 
 
@@ -77,6 +79,17 @@ def _list(name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in os.environ.get(name, "").split(",") if part.strip())
 
 
+def _number(name: str, default: str, kind: type[int] | type[float], *, least: float) -> float:
+    text = os.environ.get(name) or default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {text[:20]!r}") from None
+    if value < least:
+        raise SettingsError(f"{name} must be at least {least:g}, not {value}")
+    return value
+
+
 def _log_format(text: str) -> Literal["text", "json"]:
     if text not in ("text", "json"):
         raise SettingsError(f"SHOPDESK_LOG_FORMAT must be text or json, not {text[:20]!r}")
@@ -109,8 +122,10 @@ class Settings:
     public_url: str | None = field(default_factory=lambda: os.environ.get("SHOPDESK_PUBLIC_URL") or None)
     allowed_hosts: tuple[str, ...] = field(default_factory=lambda: _list("SHOPDESK_ALLOWED_HOSTS"))
     allowed_origins: tuple[str, ...] = field(default_factory=lambda: _list("SHOPDESK_ALLOWED_ORIGINS"))
-    session_idle_timeout: float = 600.0
-    max_sessions: int = 500
+    session_idle_timeout: float = field(
+        default_factory=lambda: _number("SHOPDESK_SESSION_IDLE_TIMEOUT", "600", float, least=1)
+    )
+    max_sessions: int = field(default_factory=lambda: int(_number("SHOPDESK_MAX_SESSIONS", "500", int, least=1)))
     max_request_bytes: int = 256 * 1024
 
     def auth_path(self) -> Path | None:
