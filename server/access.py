@@ -19,7 +19,7 @@ operator (stdio, or HTTP on loopback without an auth file) with every scope.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -195,7 +195,7 @@ def _well_formed(schema: Mapping[str, Any], value: object) -> bool:
 class AccessGate:
     """The SDK middleware that applies scopes, read-only mode and customer binding to every tool call."""
 
-    def __init__(self, shop: Shop, list_tools: Callable[[], Any]) -> None:
+    def __init__(self, shop: Shop, list_tools: Callable[[], Awaitable[list[Tool]]]) -> None:
         self.shop = shop
         self._list_tools = list_tools
         self._tools: dict[str, Tool] | None = None

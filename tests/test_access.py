@@ -12,14 +12,15 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from http_support import running, session
 from mcp import Client
 from shop_support import call, connected, refused
 
 from server.access import BINDINGS, TOOL_SCOPES, Caller
 from server.app import build_server
 from server.db import Database
-from server.settings import Settings
-from server.tokens import SCOPES
+from server.settings import Settings, default_auth_file
+from server.tokens import SCOPES, AuthFile
 
 # Ids of records that exist nowhere, one of each kind, well formed.
 NOWHERE = {"customer": "nobody_0000", "order": "#W0000001", "ticket": "TCK-999999", "payment_method": "paypal_0000001"}
@@ -35,19 +36,26 @@ def two_customers(data: dict[str, Any]) -> tuple[str, str]:
     return with_orders[0], with_orders[1]
 
 
-@pytest.fixture
+@pytest.fixture(params=["in-process", "http"])
 async def bound(
-    settings: Settings, tau2_data: dict[str, Any]
+    request: pytest.FixtureRequest, settings: Settings, tau2_data: dict[str, Any]
 ) -> AsyncIterator[tuple[Client, dict[str, str], dict[str, str]]]:
-    """A session bound to one customer, with one record of each kind of theirs and of another customer's."""
+    """A session bound to one customer, with one record of each kind of theirs and of another customer's:
+    in process (as `serve --customer` on stdio), and over HTTP with a token bound to the customer."""
     mine, theirs = two_customers(tau2_data)
     records = {}
     async with connected(build_server(settings)) as admin:
         for user_id in (mine, theirs):
             ticket = await call(admin, "create_ticket", user_id=user_id, subject="Parcel", message="Where is it?")
             records[user_id] = {**owned_by(tau2_data, user_id), "ticket": ticket["ticket_id"]}
-    async with connected(build_server(replace(settings, customer=mine))) as client:
-        yield client, records[mine], records[theirs]
+    if request.param == "in-process":
+        async with connected(build_server(replace(settings, customer=mine))) as client:
+            yield client, records[mine], records[theirs]
+        return
+    _, token = AuthFile(default_auth_file(settings.db_path)).create("web-chat", ["admin"], customer=mine)
+    with running(settings.db_path) as server:
+        async with session(server.url, token) as client:
+            yield client, records[mine], records[theirs]
 
 
 async def test_every_tool_has_a_scope_and_a_binding(client: Client) -> None:

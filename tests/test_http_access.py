@@ -8,24 +8,22 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
-from conftest import free_port, wait_until_listening
+from conftest import free_port
+from http_support import copy_shop, env, running, session
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from prometheus_client.parser import text_string_to_metric_families
-from shop_support import call, connected, refused, server_env
+from shop_support import call, connected, refused
 
 from server.access import TOOL_SCOPES
 from server.settings import Settings, default_auth_file
@@ -41,66 +39,6 @@ INITIALIZE = {
 READ_SCOPES = {"orders:read", "catalog:read"}
 # What a read-only server may offer: the tools whose scope only reads, or touches no shop data.
 READ_TOOLS = {name for name, scope in TOOL_SCOPES.items() if scope is None or scope.endswith(":read")}
-
-
-def env() -> dict[str, str]:
-    """The server's environment, without any SHOPDESK_* setting of the machine running the tests."""
-    return {k: v for k, v in server_env().items() if not k.startswith("SHOPDESK_")}
-
-
-def copy_shop(tau2_template: Path, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "shop.sqlite3"
-    shutil.copy(tau2_template, path)
-    return path
-
-
-@dataclass
-class Running:
-    url: str
-    port: int
-    process: subprocess.Popen[bytes]
-    stderr_path: Path
-
-    def stop(self) -> str:
-        """Terminate the server; its whole stderr."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        return self.stderr_path.read_text(encoding="utf-8")
-
-
-@contextmanager
-def running(db: Path, *args: str) -> Iterator[Running]:
-    """`shopdesk serve --transport http` on a free port, stderr kept in a file beside the database."""
-    port = free_port()
-    stderr_path = db.with_name(f"stderr-{port}.txt")
-    with open(stderr_path, "wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--transport", "http", "--port", str(port), "--db", str(db)]
-            + list(args),
-            env=env(),
-            cwd=db.parent,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    server = Running(f"http://127.0.0.1:{port}/mcp", port, process, stderr_path)
-    try:
-        try:
-            wait_until_listening(port, process)
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}{stderr_path.read_text(encoding='utf-8')}") from None
-        yield server
-    finally:
-        server.stop()
-
-
-@asynccontextmanager
-async def session(url: str, token: str) -> AsyncIterator[Client]:
-    """An MCP client on `url` that sends `token` as its bearer token."""
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http:
-        async with connected(streamable_http_client(url, http_client=http)) as client:
-            yield client
 
 
 async def tool_names(client: Client) -> set[str]:
