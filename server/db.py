@@ -26,6 +26,7 @@ from urllib.request import pathname2url
 import aiosqlite
 
 from .statuses import (
+    AuditOutcome,
     MessageAuthor,
     OrderStatus,
     PaymentSource,
@@ -233,6 +234,37 @@ CREATE INDEX orders_placed ON orders ({ORDER_PLACED_KEY}, id);
 """
 
 
+# Who did each write and to whom, what became of refused and declined ones; idempotency keys;
+# confirmation tokens already spent; per-database secrets (the key that signs confirmation tokens).
+_WRITE_TRAIL = f"""
+ALTER TABLE audit_log ADD COLUMN subject TEXT NOT NULL DEFAULT 'local';
+ALTER TABLE audit_log ADD COLUMN customer TEXT;
+ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT 'done' CHECK (outcome IN ({sql_choices(AuditOutcome)}));
+ALTER TABLE audit_log ADD COLUMN reason TEXT;
+ALTER TABLE audit_log ADD COLUMN arguments TEXT NOT NULL DEFAULT '{{}}';
+CREATE INDEX audit_log_customer ON audit_log (customer, id);
+CREATE INDEX audit_log_at ON audit_log (at, id);
+CREATE TABLE idempotency_keys (
+    subject      TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    tool         TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,            -- of the tool and its arguments
+    result       TEXT NOT NULL,            -- JSON: the first call's structured content and text
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (subject, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+CREATE TABLE spent_confirmations (
+    token_id  TEXT PRIMARY KEY,
+    spent_at  TEXT NOT NULL
+);
+CREATE TABLE shop_secrets (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+"""
+
+
 def statements(script: str) -> list[str]:
     """Split a SQL script into whole statements (a `;` inside a string or trigger does not split)."""
     found: list[str] = []
@@ -258,6 +290,7 @@ def script_step(script: str) -> Migration:
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial_schema", script_step(_INITIAL_SCHEMA)),
     ("0002_orders_by_placed_date", script_step(_ORDER_DATE_INDEXES)),
+    ("0003_write_trail", script_step(_WRITE_TRAIL)),
 ]
 _FIRST_MIGRATION = MIGRATIONS[0][0]
 

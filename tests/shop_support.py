@@ -58,10 +58,16 @@ async def connected(target: Any, **options: Any) -> AsyncIterator[Client]:
 
 
 async def snapshot(db: Database) -> dict[str, Any]:
-    """Everything a tool could change: the τ²-format shop, tickets, messages and the audit log."""
+    """Everything a tool could change: the τ²-format shop, tickets, messages, and the audit log of writes that
+    happened (a refused, declined, replayed or no-op call leaves a row of its own, but changes nothing else)."""
     state = await export(db)
-    for table in ("tickets", "ticket_messages", "audit_log"):
-        async with db.read.execute(f"SELECT * FROM {table} ORDER BY id") as cur:
+    for table, where in (
+        ("tickets", ""),
+        ("ticket_messages", ""),
+        ("audit_log", "WHERE outcome = 'done'"),
+        ("idempotency_keys", ""),
+    ):
+        async with db.read.execute(f"SELECT * FROM {table} {where} ORDER BY rowid") as cur:
             state[table] = [tuple(row) for row in await cur.fetchall()]
     return state
 

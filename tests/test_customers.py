@@ -71,7 +71,7 @@ async def test_modify_user_address_changes_profile_and_is_audited(
     result = await call(client, "modify_user_address", user_id=user["user_id"], **new)
     assert result["address"] == new
     entries = await audit.entries(db.read, user["user_id"])
-    assert [e["action"] for e in entries] == ["modify_user_address"]
+    assert [e["tool"] for e in entries] == ["modify_user_address"]
     assert entries[0]["details"] == {"from": user["address"], "to": new}
 
 

@@ -40,7 +40,7 @@ async def test_ticket_is_created_open_with_first_message(
         ("customer", "The box was crushed and the lamp is cracked.")
     ]
     assert await call(client, "get_ticket", ticket_id=ticket["ticket_id"]) == ticket
-    assert [e["action"] for e in await audit.entries(db.read, ticket["ticket_id"])] == ["create_ticket"]
+    assert [e["tool"] for e in await audit.entries(db.read, ticket["ticket_id"])] == ["create_ticket"]
 
 
 async def test_ticket_for_another_customers_order_is_refused(

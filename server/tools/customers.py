@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import aiosqlite
 from mcp.types import CallToolResult
 from pydantic import Field
 
@@ -11,9 +12,9 @@ from .. import not_found, policy, render
 from ..errors import InvalidArguments
 from ..mcp_server import ShopServer
 from ..models import Address, CustomerPage, User, UserIdResult
-from ..repositories import audit
 from ..repositories import customers as repo
 from ..shop import Shop
+from ..writes import IdempotencyKey, Written, perform
 from .arguments import (
     Address1,
     Address2,
@@ -79,6 +80,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         state: State,
         country: Country,
         zip: Zip,
+        idempotency_key: IdempotencyKey = None,
     ) -> Annotated[CallToolResult, User]:
         """Change the default address in a customer's profile (existing orders keep theirs).
 
@@ -86,20 +88,20 @@ def register(server: ShopServer, shop: Shop) -> None:
         Returns the updated profile.
         """
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
-        async with shop.db.transaction() as conn:
+
+        async def readdress(conn: aiosqlite.Connection) -> Written:
             user = await repo.get(conn, user_id)
             if user is None:
                 raise not_found.customer(user_id)
-            if policy.address_changes(user.address, address):
-                await repo.update_address(conn, user_id, address)
-                await audit.record(
-                    conn,
-                    "modify_user_address",
-                    user_id,
-                    {"from": user.address.model_dump(), "to": address.model_dump()},
-                )
-                user = user.model_copy(update={"address": address})
-        return present(user, render.user(user))
+            if not policy.address_changes(user.address, address):
+                return Written(user, render.user(user), user_id, user_id, changed=False)
+            await repo.update_address(conn, user_id, address)
+            details = {"from": user.address.model_dump(), "to": address.model_dump()}
+            user = user.model_copy(update={"address": address})
+            return Written(user, render.user(user), user_id, user_id, details)
+
+        arguments = {"user_id": user_id, **address.model_dump()}
+        return await perform(shop, "modify_user_address", arguments, idempotency_key, readdress)
 
     @server.tool(annotations=lookup("Search customers"))
     async def search_customers(

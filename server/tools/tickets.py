@@ -11,12 +11,12 @@ from pydantic import Field
 from .. import not_found, policy, render
 from ..mcp_server import ShopServer
 from ..models import Ticket, TicketPage, Transfer
-from ..repositories import audit
 from ..repositories import customers as customers_repo
 from ..repositories import orders as orders_repo
 from ..repositories import tickets as repo
 from ..shop import Shop
 from ..statuses import MessageAuthor, TicketPriority, TicketStatus
+from ..writes import IdempotencyKey, Written, perform
 from .arguments import Cursor, LongText, OrderId, PageSize, ShortText, TicketId, UserId
 from .cursors import decode_cursor, encode_cursor
 from .results import addition, change, lookup, present
@@ -57,13 +57,16 @@ def register(server: ShopServer, shop: Shop) -> None:
         message: Annotated[LongText, Field(description="The customer's request, in their words or summarised.")],
         order_id: Annotated[OrderId | None, Field(description="The order this is about, if any.")] = None,
         priority: Annotated[TicketPriority, Field(description="How urgent: low, normal, high or urgent.")] = "normal",
+        idempotency_key: IdempotencyKey = None,
     ) -> Annotated[CallToolResult, Ticket]:
         """Open a support ticket for a customer, optionally about one of their orders, with a first message.
 
         Use it to record a request that needs follow-up. Each call opens a new ticket, so check
-        list_tickets first if one may already exist. Returns the ticket with its id.
+        list_tickets first if one may already exist; pass an idempotency_key so that a retry of the
+        same request does not open a second one. Returns the ticket with its id.
         """
-        async with shop.db.transaction() as conn:
+
+        async def open_ticket(conn: aiosqlite.Connection) -> Written:
             ticket_id = await repo.create(
                 conn,
                 customer_key=await _customer_key(conn, user_id),
@@ -73,9 +76,17 @@ def register(server: ShopServer, shop: Shop) -> None:
                 first_message=message,
                 author="customer",
             )
-            await audit.record(conn, "create_ticket", ticket_id, {"user_id": user_id, "order_id": order_id})
             ticket = await _ticket(conn, ticket_id)
-        return present(ticket, render.ticket(ticket))
+            return Written(ticket, render.ticket(ticket), ticket_id, user_id, {"order_id": order_id})
+
+        arguments = {
+            "user_id": user_id,
+            "subject": subject,
+            "message": message,
+            "order_id": order_id,
+            "priority": priority,
+        }
+        return await perform(shop, "create_ticket", arguments, idempotency_key, open_ticket)
 
     @server.tool(annotations=lookup("Get a support ticket"))
     async def get_ticket(ticket_id: TicketId) -> Annotated[CallToolResult, Ticket]:
@@ -112,32 +123,42 @@ def register(server: ShopServer, shop: Shop) -> None:
         ticket_id: TicketId,
         body: Annotated[LongText, Field(description="The message text.")],
         author: Annotated[MessageAuthor, Field(description="Who wrote it: 'agent' (you) or 'customer'.")] = "agent",
+        idempotency_key: IdempotencyKey = None,
     ) -> Annotated[CallToolResult, Ticket]:
         """Add a message to a ticket's thread (not to a closed one). Returns the ticket."""
-        async with shop.db.transaction() as conn:
+
+        async def add(conn: aiosqlite.Connection) -> Written:
             ticket = await _ticket(conn, ticket_id)
             policy.ensure_ticket_open_for_messages(ticket_id, ticket.status)
             await repo.add_message(conn, ticket_id, author, body)
-            await audit.record(conn, "add_ticket_message", ticket_id, {"author": author})
             ticket = await _ticket(conn, ticket_id)
-        return present(ticket, render.ticket(ticket))
+            return Written(ticket, render.ticket(ticket), ticket_id, ticket.user_id, {"author": author})
+
+        arguments = {"ticket_id": ticket_id, "body": body, "author": author}
+        return await perform(shop, "add_ticket_message", arguments, idempotency_key, add)
 
     @server.tool(annotations=change("Change a ticket's status"))
     async def set_ticket_status(
         ticket_id: TicketId,
         status: Annotated[TicketStatus, Field(description="The new status.")],
+        idempotency_key: IdempotencyKey = None,
     ) -> Annotated[CallToolResult, Ticket]:
         """Move a ticket to another status: open, waiting_on_customer, escalated, resolved or closed.
         A closed ticket is final; a resolved one can be reopened. To hand a ticket to a human with a
         reason, use escalate_ticket instead. Returns the ticket."""
-        async with shop.db.transaction() as conn:
+
+        async def move(conn: aiosqlite.Connection) -> Written:
             ticket = await _ticket(conn, ticket_id)
             policy.ensure_ticket_transition(ticket_id, ticket.status, status)
-            if status != ticket.status:
-                await repo.set_status(conn, ticket_id, status)
-                await audit.record(conn, "set_ticket_status", ticket_id, {"from": ticket.status, "to": status})
+            if status == ticket.status:
+                return Written(ticket, render.ticket(ticket), ticket_id, ticket.user_id, changed=False)
+            await repo.set_status(conn, ticket_id, status)
+            details = {"from": ticket.status, "to": status}
             ticket = await _ticket(conn, ticket_id)
-        return present(ticket, render.ticket(ticket))
+            return Written(ticket, render.ticket(ticket), ticket_id, ticket.user_id, details)
+
+        arguments = {"ticket_id": ticket_id, "status": status}
+        return await perform(shop, "set_ticket_status", arguments, idempotency_key, move)
 
     @server.tool(annotations=change("Escalate a ticket to a human"))
     async def escalate_ticket(
@@ -146,20 +167,26 @@ def register(server: ShopServer, shop: Shop) -> None:
         summary: Annotated[
             LongText, Field(description="What the human needs to know: the request, what was done, what is left.")
         ],
+        idempotency_key: IdempotencyKey = None,
     ) -> Annotated[CallToolResult, Ticket]:
         """Hand a ticket to a human agent, recording why and a summary for them. Returns the ticket."""
-        async with shop.db.transaction() as conn:
+
+        async def escalate(conn: aiosqlite.Connection) -> Written:
             ticket = await _ticket(conn, ticket_id)
             policy.ensure_ticket_transition(ticket_id, ticket.status, "escalated")
-            if not policy.is_repeat_escalation(ticket, reason, summary):
-                await repo.escalate(conn, ticket_id, reason, summary)
-                await audit.record(conn, "escalate_ticket", ticket_id, {"reason": reason})
-                ticket = await _ticket(conn, ticket_id)
-        return present(ticket, render.ticket(ticket))
+            if policy.is_repeat_escalation(ticket, reason, summary):
+                return Written(ticket, render.ticket(ticket), ticket_id, ticket.user_id, changed=False)
+            await repo.escalate(conn, ticket_id, reason, summary)
+            ticket = await _ticket(conn, ticket_id)
+            return Written(ticket, render.ticket(ticket), ticket_id, ticket.user_id, {"reason": reason})
+
+        arguments = {"ticket_id": ticket_id, "reason": reason, "summary": summary}
+        return await perform(shop, "escalate_ticket", arguments, idempotency_key, escalate)
 
     @server.tool(annotations=addition("Transfer to a human agent"))
     async def transfer_to_human_agents(
         summary: Annotated[LongText, Field(description="A summary of the customer's issue for the human agent.")],
+        idempotency_key: IdempotencyKey = None,
     ) -> Annotated[CallToolResult, Transfer]:
         """Transfer the customer to a human agent, with a summary of their issue. Only when the customer
         asks for a human, or when their request cannot be handled with the tools and the policy.
@@ -167,7 +194,8 @@ def register(server: ShopServer, shop: Shop) -> None:
         Opens an escalated ticket the human picks up. After this call, tell the customer they are being
         transferred to a human agent.
         """
-        async with shop.db.transaction() as conn:
+
+        async def transfer(conn: aiosqlite.Connection) -> Written:
             ticket_id = await repo.create(
                 conn,
                 customer_key=None,
@@ -178,7 +206,7 @@ def register(server: ShopServer, shop: Shop) -> None:
                 author="agent",
             )
             await repo.escalate(conn, ticket_id, "Transferred by the AI agent", summary)
-            await audit.record(conn, "transfer_to_human_agents", ticket_id, {})
-        return present(
-            Transfer(result="Transfer successful", ticket_id=ticket_id), f"Transfer successful (ticket {ticket_id})."
-        )
+            answer = Transfer(result="Transfer successful", ticket_id=ticket_id)
+            return Written(answer, f"Transfer successful (ticket {ticket_id}).", ticket_id, None)
+
+        return await perform(shop, "transfer_to_human_agents", {"summary": summary}, idempotency_key, transfer)

@@ -1,0 +1,35 @@
+"""Idempotency keys: the first result of a write, kept per caller and key, so a retry can be answered
+with it instead of writing again."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from ..db import utc_now
+
+# Keys are honoured for at least a day; older ones are cleared as new ones are stored.
+KEPT_FOR = timedelta(days=7)
+
+
+async def find(conn: aiosqlite.Connection, subject: str, key: str) -> tuple[str, str, dict[str, Any]] | None:
+    """(tool, fingerprint, result) stored under the caller's key, if any."""
+    async with conn.execute(
+        "SELECT tool, fingerprint, result FROM idempotency_keys WHERE subject = ? AND key = ?", (subject, key)
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else (str(row[0]), str(row[1]), json.loads(row[2]))
+
+
+async def store(
+    conn: aiosqlite.Connection, subject: str, key: str, tool: str, fingerprint: str, result: dict[str, Any]
+) -> None:
+    cutoff = (datetime.now(UTC) - KEPT_FOR).strftime("%Y-%m-%dT%H:%M:%SZ")
+    await conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (cutoff,))
+    await conn.execute(
+        "INSERT INTO idempotency_keys (subject, key, tool, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (subject, key, tool, fingerprint, json.dumps(result), utc_now()),
+    )
