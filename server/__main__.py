@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__, cli_tokens
+from . import __version__, cli_audit, cli_tokens
 from .db import Database, DatabaseUnavailable, build_new
 from .observability import configure_logging, configure_tracing
 from .progress import Progress
@@ -188,6 +188,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     exp.add_argument("file", type=Path, help="output file, or - for stdout")
 
     cli_tokens.add_commands(commands, common, _EPILOG)
+    cli_audit.add_command(commands, common, _EPILOG)
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -257,6 +258,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         )
     elif command == "token":
         cli_tokens.run(args, settings)
+    elif command == "audit":
+        cli_audit.run(args, settings)
     elif command == "init":
         started = time.monotonic()
         counts = asyncio.run(_init(args.db, args.customers, args.orders, args.seed))
@@ -280,7 +283,13 @@ def main(argv: list[str] | None = None) -> int:
         # --help and --version still work; anything else reports the bad setting.
         # Every setting read from the environment that can be wrong, given here instead.
         defaults = Settings(
-            port=8000, log_level="INFO", log_format="text", read_only=False, session_idle_timeout=600, max_sessions=500
+            port=8000,
+            log_level="INFO",
+            log_format="text",
+            read_only=False,
+            session_idle_timeout=600,
+            max_sessions=500,
+            synchronous="FULL",
         )
         broken = exc
     args = _parser(defaults).parse_args(argv)

@@ -63,6 +63,7 @@ TOOL_SCOPES: dict[str, str | None] = {
     "set_ticket_status": "tickets:write",
     "escalate_ticket": "tickets:write",
     "transfer_to_human_agents": "tickets:write",
+    "list_audit_events": "admin",
 }
 
 
@@ -107,6 +108,7 @@ BINDINGS: dict[str, Binding] = {
     "set_ticket_status": Binding(ids=_TICKET),
     "escalate_ticket": Binding(ids=_TICKET),
     "transfer_to_human_agents": Binding(),
+    "list_audit_events": Binding(hidden=True),
 }
 
 

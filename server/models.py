@@ -7,11 +7,19 @@ dollars (two decimals), as that format has it.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .statuses import CancelReason, MessageAuthor, OrderStatus, TicketPriority, TicketStatus, TransactionType
+from .statuses import (
+    AuditOutcome,
+    CancelReason,
+    MessageAuthor,
+    OrderStatus,
+    TicketPriority,
+    TicketStatus,
+    TransactionType,
+)
 
 
 class Address(BaseModel):
@@ -207,3 +215,22 @@ class TicketPage(BaseModel):
 class Transfer(BaseModel):
     result: str = Field(description="'Transfer successful' once a human agent has the case.")
     ticket_id: str = Field(description="The escalated ticket the human agent picks up.")
+
+
+class AuditEvent(BaseModel):
+    """One call to a tool that writes: what became of it, who made it, about whom."""
+
+    at: str
+    tool: str
+    target: str = Field(description="The id of the record concerned (order, ticket, customer).")
+    subject: str = Field(description="Who called: a token's subject, or 'local'.")
+    customer: str | None
+    outcome: AuditOutcome = Field(description="done, unchanged, refused, declined or replayed.")
+    reason: str | None = Field(description="Why it was refused or declined.")
+    arguments: dict[str, Any] = Field(description="The arguments, personal values masked.")
+    details: dict[str, Any] = Field(description="What the write changed.")
+
+
+class AuditPage(BaseModel):
+    events: list[AuditEvent]
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .models import (
     Address,
+    AuditPage,
     CreditCard,
     CustomerPage,
     GiftCard,
@@ -137,3 +138,13 @@ def ticket_page(page: TicketPage) -> str:
     if not page.tickets:
         return "No tickets match."
     return "\n".join([*(_ticket_line(t) for t in page.tickets), _more(page.next_cursor)])
+
+
+def audit_page(page: AuditPage) -> str:
+    if not page.events:
+        return "No audit events match."
+    lines = [
+        f"{e.at} {e.tool} {e.target} {e.outcome} by {e.subject}" + (f": {e.reason}" if e.reason else "")
+        for e in page.events
+    ]
+    return "\n".join([*lines, _more(page.next_cursor)])

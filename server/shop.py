@@ -79,4 +79,4 @@ async def open_or_create(settings: Settings) -> Database:
             if not path.exists():
                 raise
             # another shopdesk started at the same moment and built it first: use theirs
-    return await Database.open(path, create=False)
+    return await Database.open(path, create=False, synchronous=settings.synchronous)

@@ -113,7 +113,12 @@ async def perform(
             written = await change(conn)
             structured = written.record.model_dump(mode="json")
             if key is not None:
-                kept = {"structured": structured, "text": written.text, "target": written.target}
+                kept = {
+                    "structured": structured,
+                    "text": written.text,
+                    "target": written.target,
+                    "customer": written.customer,
+                }
                 await idempotency.store(conn, subject, key, tool, fingerprint(tool, arguments), kept)
             outcome: AuditOutcome = "done" if written.changed else "unchanged"
             await audit.record(
@@ -144,7 +149,15 @@ async def _replay(
             f"This idempotency_key was already used for a different call ({earlier_tool} with other arguments).",
             "Use a new idempotency_key for a new request; nothing was changed.",
         )
-    await audit.record(conn, tool=tool, target=kept["target"], outcome="replayed", subject=subject, arguments=shown)
+    await audit.record(
+        conn,
+        tool=tool,
+        target=kept["target"],
+        outcome="replayed",
+        subject=subject,
+        customer=kept.get("customer"),
+        arguments=shown,
+    )
     answer = _answer(
         kept["structured"],
         "Replay of an earlier call with this idempotency_key; nothing was changed again. Its result:\n" + kept["text"],

@@ -81,6 +81,7 @@ def success_cases(d: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "transfer_to_human_agents": {"summary": "Wants a human."},
         "create_ticket": {"user_id": user["user_id"], "subject": "Question", "message": "Where is my parcel?"},
         "list_tickets": {"status": "open"},
+        "list_audit_events": {"since": "2026-01-01"},
     }
 
 
@@ -135,6 +136,7 @@ REFUSALS: dict[str, dict[str, Any]] = {
     "add_ticket_message": {"ticket_id": "TCK-999999", "body": "hello"},
     "set_ticket_status": {"ticket_id": "TCK-999999", "status": "closed"},
     "escalate_ticket": {"ticket_id": "TCK-999999", "reason": "r", "summary": "s"},
+    "list_audit_events": {"cursor": "not-a-cursor"},
 }
 
 

@@ -1,0 +1,41 @@
+"""The audit log, for administrators: every write, refused write, declined confirmation and replay."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from .. import render
+from ..mcp_server import ShopServer
+from ..models import AuditEvent, AuditPage
+from ..repositories import audit as repo
+from ..shop import Shop
+from .arguments import Cursor, IsoDate, OrderId, PageSize, UserId
+from .cursors import decode_cursor, encode_cursor
+from .results import lookup, present
+
+
+def register(server: ShopServer, shop: Shop) -> None:
+    @server.tool(annotations=lookup("Read the audit log"))
+    async def list_audit_events(
+        since: Annotated[IsoDate, Field(description="Only events at or after this date/time (ISO 8601, UTC).")] = None,
+        user_id: Annotated[UserId | None, Field(description="Only events about this customer.")] = None,
+        order_id: Annotated[OrderId | None, Field(description="Only events about this order.")] = None,
+        cursor: Cursor = None,
+        limit: PageSize = 20,
+    ) -> Annotated[CallToolResult, AuditPage]:
+        """Read the audit log, oldest first: every call to a tool that writes, with when, who (a token's
+        subject, or 'local'), the customer concerned, the arguments (personal values masked) and what
+        became of it (done, unchanged, refused with the reason, declined, replayed). For administrators."""
+        rows, last = await repo.search(
+            shop.db.read,
+            since=since,
+            customer=user_id,
+            target=order_id,
+            after=decode_cursor("a", cursor),
+            limit=limit,
+        )
+        page = AuditPage(events=[AuditEvent(**row) for row in rows], next_cursor=encode_cursor("a", last))
+        return present(page, render.audit_page(page))
