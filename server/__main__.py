@@ -148,6 +148,13 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         help=f"the most HTTP sessions open at once (default {defaults.max_sessions})",
     )
     serve.add_argument(
+        "--confirm",
+        choices=["auto", "always", "off"],
+        default=defaults.confirm,
+        help="how the person confirms destructive writes: auto (elicitation where the client can, else go ahead; "
+        "default), always (elicitation, else a two-step token), off",
+    )
+    serve.add_argument(
         "--log-format", choices=["text", "json"], default=defaults.log_format, help="text, or one JSON object a line"
     )
 
@@ -241,6 +248,7 @@ _SERVE_SETTINGS = (
     "log_format",
     "session_idle_timeout",
     "max_sessions",
+    "confirm",
 )
 
 
@@ -290,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             session_idle_timeout=600,
             max_sessions=500,
             synchronous="FULL",
+            confirm="auto",
         )
         broken = exc
     args = _parser(defaults).parse_args(argv)

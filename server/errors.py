@@ -51,10 +51,13 @@ def excerpt(value: object, limit: int = 40) -> str:
 
 
 class ShopError(ToolError):
+    budget = MESSAGE_BUDGET
+    next_step_budget = NEXT_STEP_BUDGET
+
     def __init__(self, problem: str, next_step: str) -> None:
-        self.next_step = _shortened(_escaped(next_step), NEXT_STEP_BUDGET)
+        self.next_step = _shortened(_escaped(next_step), self.next_step_budget)
         tail = f" Next step: {self.next_step}"
-        self.problem = _shortened(_escaped(problem), MESSAGE_BUDGET - len(tail))
+        self.problem = _shortened(_escaped(problem), self.budget - len(tail))
         super().__init__(self.problem + tail)
 
 

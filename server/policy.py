@@ -149,6 +149,17 @@ def ensure_items_in_order(order: Order, item_ids: Sequence[str]) -> None:
             )
 
 
+def items_listed(order: Order, item_ids: Sequence[str]) -> list[OrderItem]:
+    """The order's items the ids name, one per listed id (the ids are known to be in the order)."""
+    taken: set[int] = set()
+    listed = []
+    for item_id in item_ids:
+        position = next(i for i, item in enumerate(order.items) if item.item_id == item_id and i not in taken)
+        taken.add(position)
+        listed.append(order.items[position])
+    return listed
+
+
 def plan_swaps(
     order: Order,
     item_ids: Sequence[str],

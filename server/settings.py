@@ -25,6 +25,7 @@ ENVIRONMENT = {
     "SHOPDESK_PUBLIC_URL": "the URL clients use to reach /mcp, if not http://HOST:PORT/mcp (as --public-url)",
     "SHOPDESK_ALLOWED_HOSTS": "more Host headers to accept, comma-separated host:port (as --allowed-hosts)",
     "SHOPDESK_ALLOWED_ORIGINS": "more browser Origins to accept, comma-separated (as --allowed-origins)",
+    "SHOPDESK_CONFIRM": "auto (default), always or off: how a person confirms destructive writes (as --confirm)",
     "SHOPDESK_SYNCHRONOUS": "FULL (default: acknowledged writes survive a power cut) or NORMAL (faster)",
     "SHOPDESK_SESSION_IDLE_TIMEOUT": "seconds before an idle HTTP session is closed (default 600)",
     "SHOPDESK_MAX_SESSIONS": "the most HTTP sessions open at once (default 500)",
@@ -91,6 +92,13 @@ def _number(name: str, default: str, kind: type[int] | type[float], *, least: fl
     return value
 
 
+def _confirm(text: str) -> Literal["auto", "always", "off"]:
+    value = text.strip().lower()
+    if value not in ("auto", "always", "off"):
+        raise SettingsError(f"SHOPDESK_CONFIRM must be auto, always or off, not {text[:20]!r}")
+    return cast(Literal["auto", "always", "off"], value)
+
+
 def _synchronous(text: str) -> Literal["FULL", "NORMAL"]:
     value = text.strip().upper()
     if value not in ("FULL", "NORMAL"):
@@ -119,6 +127,9 @@ class Settings:
     host: str = field(default_factory=lambda: os.environ.get("SHOPDESK_HOST") or "127.0.0.1")
     port: int = field(default_factory=lambda: parse_port(os.environ.get("SHOPDESK_PORT") or "8000"))
     log_level: LogLevel = field(default_factory=lambda: _log_level(os.environ.get("SHOPDESK_LOG_LEVEL") or "INFO"))
+    confirm: Literal["auto", "always", "off"] = field(
+        default_factory=lambda: _confirm(os.environ.get("SHOPDESK_CONFIRM") or "auto")
+    )
     synchronous: Literal["FULL", "NORMAL"] = field(
         default_factory=lambda: _synchronous(os.environ.get("SHOPDESK_SYNCHRONOUS") or "FULL")
     )

@@ -1,12 +1,15 @@
 """The one path every write takes.
 
-    idempotency key seen before? -> the first result again, marked as a replay, nothing written
-    otherwise, in one transaction:  re-read, check the rules, write (the tool's `change`),
-                                     remember the key, append the audit row
+    the person declined?           -> an audit row saying so; nothing written (see confirm.py)
+    idempotency key seen before?   -> the first result again, marked as a replay, nothing written
+    otherwise, in one transaction:  re-read, check the rules (the tool's plan), check the plan is still
+                                     word for word what the person confirmed, write (the plan's apply),
+                                     spend the confirmation token, remember the key, append the audit row
     refused?                       -> the refusal gets an audit row of its own, and the error goes back
 
-A tool describes what its write changes, as a `change(conn) -> Written`; this module does the rest,
-so no write can skip its key check or its audit row.
+A tool describes its write as a plan: `plan(conn) -> Plan`, reading and checking only, whose `words`
+say what will change and whose `apply(conn) -> Written` changes it. This module does the rest, so
+no write can skip its confirmation, its key check or its audit row.
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ from typing import Annotated, Any
 
 import aiosqlite
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.elicitation import CancelledElicitation, ElicitationResult
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from .errors import InvalidArguments, ShopError
+from .confirm import Asker, Consent, Declined, Preview, TokenSigner, asker, consented, signing_key, spend
+from .db import utc_now
+from .errors import Conflict, InvalidArguments, ShopError
 from .repositories import audit, idempotency
 from .shop import Shop
 from .statuses import AuditOutcome
@@ -57,6 +63,17 @@ class Written:
 
 
 Change = Callable[[aiosqlite.Connection], Awaitable[Written]]
+
+
+@dataclass
+class Plan:
+    """A write worked out but not made: what it will change, for the person, and how to make it."""
+
+    words: str  # empty: nothing the person needs to confirm
+    apply: Change
+
+
+Planner = Callable[[aiosqlite.Connection], Awaitable[Plan]]
 
 # Argument values that identify a person are masked in the audit log; free text is reduced to its length.
 _PERSONAL = {"email", "first_name", "last_name", "phone", "address1", "address2", "city", "zip"}
@@ -102,7 +119,88 @@ def _answer(structured: dict[str, Any], text: str) -> CallToolResult:
 async def perform(
     shop: Shop, tool: str, arguments: Mapping[str, Any], key: str | None, change: Change
 ) -> CallToolResult:
-    """Run one write of `tool` called with `arguments` (and idempotency `key`) along the path above."""
+    """Run one write that needs no confirmation (it only adds, or its effect is undone as easily)."""
+
+    async def plan(_: aiosqlite.Connection) -> Plan:
+        return Plan("", change)
+
+    return await _run(shop, tool, arguments, key, plan, None, None)
+
+
+async def perform_confirmed(
+    shop: Shop,
+    tool: str,
+    arguments: Mapping[str, Any],
+    key: str | None,
+    plan: Planner,
+    preview: Preview,
+    consent: ElicitationResult[Consent],
+    token: str | None,
+) -> CallToolResult:
+    """Run one destructive write the person was asked about (see confirm.py) along the path above."""
+    if not consented(consent):
+        subject, shown = caller_subject(), masked(arguments)
+        reason = "the person declined" if not isinstance(consent, CancelledElicitation) else "the person cancelled"
+        await record_outside(shop, tool, _target(arguments, tool), "declined", subject, shown, reason)
+        raise Declined(
+            f"Nothing was changed: {reason} ({tool}).",
+            "Ask the customer what they would like instead; do not retry unless they ask for it.",
+        )
+    return await _run(shop, tool, arguments, key, plan, preview, token)
+
+
+async def preview_of(
+    shop: Shop, tool: str, arguments: Mapping[str, Any], plan: Planner, key: str | None = None
+) -> Preview:
+    """What the write would change, from the records as they are now; a write the rules refuse is refused
+    (and audited) here, before anybody is asked about it. A retry with a known idempotency key asks
+    nothing: it will be answered with the first result."""
+    if key is not None:
+        earlier = await idempotency.find(shop.db.read, caller_subject(), key)
+        if earlier is not None and earlier[1] == fingerprint(tool, arguments):
+            return Preview(tool, dict(arguments), "")
+    try:
+        worked_out = await plan(shop.db.read)
+    except ShopError as refusal:
+        subject, shown = caller_subject(), masked(arguments)
+        await record_outside(shop, tool, _target(arguments, tool), "refused", subject, shown, refusal.problem)
+        raise
+    return Preview(tool, dict(arguments), worked_out.words)
+
+
+async def issue_token(shop: Shop, preview: Preview) -> str:
+    async with shop.db.transaction() as conn:
+        key = await signing_key(conn)
+    return TokenSigner(key).issue(caller_subject(), preview)
+
+
+async def check_token(shop: Shop, token: str, preview: Preview) -> None:
+    async with shop.db.transaction() as conn:
+        key = await signing_key(conn)
+    TokenSigner(key).check(token, caller_subject(), preview)
+
+
+def consent_resolver(shop: Shop, preview_fn: Callable[..., Awaitable[Preview]]) -> Asker:
+    """The `consent` resolver of a destructive tool whose `preview` resolver is `preview_fn`."""
+
+    async def issue(preview: Preview) -> str:
+        return await issue_token(shop, preview)
+
+    async def check(token: str, preview: Preview) -> None:
+        await check_token(shop, token, preview)
+
+    return asker(lambda: shop.settings.confirm, preview_fn, issue, check)
+
+
+async def _run(
+    shop: Shop,
+    tool: str,
+    arguments: Mapping[str, Any],
+    key: str | None,
+    plan: Planner,
+    confirmed: Preview | None,
+    token: str | None,
+) -> CallToolResult:
     subject, shown = caller_subject(), masked(arguments)
     try:
         async with shop.db.transaction() as conn:
@@ -110,7 +208,16 @@ async def perform(
                 replay = await _replay(conn, subject, key, tool, arguments, shown)
                 if replay is not None:
                     return replay
-            written = await change(conn)
+            worked_out = await plan(conn)
+            if confirmed is not None and worked_out.words != confirmed.words:
+                raise Conflict(
+                    "The record changed after the person was asked, so what would change is no longer what they "
+                    "agreed to. Nothing was changed.",
+                    "Read the record again and ask the person again.",
+                )
+            written = await worked_out.apply(conn)
+            if token is not None:
+                await spend(conn, token, utc_now())
             structured = written.record.model_dump(mode="json")
             if key is not None:
                 kept = {

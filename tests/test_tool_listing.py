@@ -39,8 +39,8 @@ async def test_tau2_tools_have_exactly_the_benchmark_names_and_arguments(client:
     for name, arguments in TAU2_TOOLS.items():
         assert name in tools, name
         schema = tools[name].input_schema
-        # Writes take an optional idempotency_key too; the benchmark's calls, which never pass one, still fit.
-        optional = {"idempotency_key"} if name in WRITES | ADDITIONS else set()
+        # Writes take an optional idempotency_key (and confirmation_token) too; the benchmark's calls still fit.
+        optional = {"idempotency_key", "confirmation_token"} if name in WRITES | ADDITIONS else set()
         assert sorted(set(schema.get("properties", {})) - optional) == sorted(arguments), name
         assert sorted(schema.get("required", [])) == sorted(arguments), name
 

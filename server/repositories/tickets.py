@@ -11,7 +11,7 @@ from ..models import Escalation, Ticket, TicketMessage, TicketSummary
 from ..statuses import MessageAuthor, TicketPriority, TicketStatus
 from .paging import PageKey, page, where
 
-_TICKET_ID = re.compile(r"^TCK-(\d{1,12})$")
+_TICKET_ID = re.compile(r"^TCK-([0-9]{1,12})$")
 
 
 def ticket_id(key: int) -> str:

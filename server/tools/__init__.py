@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from ..mcp_server import ShopServer
 from ..shop import Shop
-from . import audit, calculator, customers, orders, products, tickets
+from . import audit, calculator, customers, order_changes, orders, products, tickets
 
 
 def register_all(server: ShopServer, shop: Shop) -> None:
-    for module in (customers, orders, products, tickets, calculator, audit):
+    for module in (customers, orders, order_changes, products, tickets, calculator, audit):
         module.register(server, shop)

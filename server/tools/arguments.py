@@ -10,20 +10,20 @@ OrderId = Annotated[
     str,
     Field(
         description="The order id, e.g. '#W0000000'. Mind the '#' at the start.",
-        pattern=r"^#W\d{1,12}$",
+        pattern=r"^#W[0-9]{1,12}$",
         max_length=20,
     ),
 ]
 UserId = Annotated[str, Field(description="The customer's user id, e.g. 'sara_doe_496'.", min_length=1, max_length=80)]
 ProductId = Annotated[
     str,
-    Field(description="A product id, e.g. '6086499569'. Not the same thing as an item id.", pattern=r"^\d{1,20}$"),
+    Field(description="A product id, e.g. '6086499569'. Not the same thing as an item id.", pattern=r"^[0-9]{1,20}$"),
 ]
 ItemId = Annotated[
     str,
     Field(
         description="An item (variant) id, e.g. '1008292230'. Not the same thing as a product id.",
-        pattern=r"^\d{1,20}$",
+        pattern=r"^[0-9]{1,20}$",
     ),
 ]
 ItemIds = Annotated[
@@ -39,7 +39,7 @@ PaymentMethodId = Annotated[
     Field(
         description="A payment method id of this customer, e.g. 'gift_card_0000000', 'credit_card_0000000' or "
         "'paypal_0000000'; get_user_details lists them.",
-        pattern=r"^[a-z_]+_\d{1,12}$",
+        pattern=r"^[a-z_]+_[0-9]{1,12}$",
         max_length=40,
     ),
 ]
@@ -60,10 +60,10 @@ IsoDate = Annotated[
     str | None,
     Field(
         description="A date or date-time, ISO 8601, e.g. '2026-05-01' or '2026-05-01T13:00:00'.",
-        pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$",
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$",
     ),
 ]
-TicketId = Annotated[str, Field(description="A ticket id, e.g. 'TCK-000042'.", pattern=r"^TCK-\d{1,12}$")]
+TicketId = Annotated[str, Field(description="A ticket id, e.g. 'TCK-000042'.", pattern=r"^TCK-[0-9]{1,12}$")]
 ShortText = Annotated[str, Field(description="One line, at most 200 characters.", min_length=1, max_length=200)]
 LongText = Annotated[str, Field(description="Free text, at most 4000 characters.", min_length=1, max_length=4000)]
 NewItemIds = Annotated[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from collections.abc import Callable
 from typing import Annotated
@@ -56,11 +57,14 @@ def evaluate(expression: str) -> float:
         )
 
     try:
-        return round(value(tree.body), 2)
+        result = round(value(tree.body), 2)
     except ZeroDivisionError:
         raise InvalidArguments("The expression divides by zero.", "Check the numbers.") from None
     except (OverflowError, RecursionError):
         raise InvalidArguments("The result is too large.", "Check the numbers.") from None
+    if not math.isfinite(result):  # a float overflows to infinity without raising, e.g. 1e308 * 10
+        raise InvalidArguments("The result is too large.", "Check the numbers.")
+    return result
 
 
 def register(server: ShopServer, shop: Shop) -> None:

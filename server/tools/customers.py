@@ -1,20 +1,23 @@
 """Tools to identify customers, read their profile and change their default address."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the resolvers in modify_user_address's signature are local
+# functions, which the SDK must see as objects.
 from typing import Annotated
 
 import aiosqlite
+from mcp.server.elicitation import ElicitationResult
+from mcp.server.mcpserver import Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import not_found, policy, render
+from .. import not_found, policy, previews, render
+from ..confirm import ConfirmationToken, Consent, Preview
 from ..errors import InvalidArguments
 from ..mcp_server import ShopServer
 from ..models import Address, CustomerPage, User, UserIdResult
 from ..repositories import customers as repo
 from ..shop import Shop
-from ..writes import IdempotencyKey, Written, perform
+from ..writes import IdempotencyKey, Plan, Planner, Written, consent_resolver, perform_confirmed, preview_of
 from .arguments import (
     Address1,
     Address2,
@@ -31,6 +34,28 @@ from .arguments import (
 )
 from .cursors import decode_cursor, encode_cursor
 from .results import change, lookup, present
+
+
+def _plan_address(user_id: str, address: Address) -> Planner:
+    async def plan(conn: aiosqlite.Connection) -> Plan:
+        user = await repo.get(conn, user_id)
+        if user is None:
+            raise not_found.customer(user_id)
+
+        async def apply(conn: aiosqlite.Connection) -> Written:
+            if not policy.address_changes(user.address, address):  # the same address again changes nothing
+                return Written(user, render.user(user), user_id, user_id, changed=False)
+            await repo.update_address(conn, user_id, address)
+            details = {"from": user.address.model_dump(), "to": address.model_dump()}
+            changed = user.model_copy(update={"address": address})
+            return Written(changed, render.user(changed), user_id, user_id, details)
+
+        if not policy.address_changes(user.address, address):
+            return Plan("", apply)
+        name = f"{user.name.first_name} {user.name.last_name}"
+        return Plan(previews.customer_address(name, user.address, address), apply)
+
+    return plan
 
 
 def register(server: ShopServer, shop: Shop) -> None:
@@ -71,6 +96,24 @@ def register(server: ShopServer, shop: Shop) -> None:
             raise not_found.customer(user_id)
         return present(user, render.user(user))
 
+    async def preview_address(
+        user_id: str,
+        address1: str,
+        address2: str,
+        city: str,
+        state: str,
+        country: str,
+        zip: str,
+        idempotency_key: str | None = None,
+    ) -> Preview:
+        address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
+        arguments = {"user_id": user_id, **address.model_dump()}
+        return await preview_of(
+            shop, "modify_user_address", arguments, _plan_address(user_id, address), idempotency_key
+        )
+
+    ask_address = consent_resolver(shop, preview_address)
+
     @server.tool(annotations=change("Change a customer's default address"))
     async def modify_user_address(
         user_id: UserId,
@@ -80,7 +123,10 @@ def register(server: ShopServer, shop: Shop) -> None:
         state: State,
         country: Country,
         zip: Zip,
+        preview: Annotated[Preview, Resolve(preview_address)],
+        consent: Annotated[ElicitationResult[Consent], Resolve(ask_address)],
         idempotency_key: IdempotencyKey = None,
+        confirmation_token: ConfirmationToken = None,
     ) -> Annotated[CallToolResult, User]:
         """Change the default address in a customer's profile (existing orders keep theirs).
 
@@ -88,20 +134,16 @@ def register(server: ShopServer, shop: Shop) -> None:
         Returns the updated profile.
         """
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
-
-        async def readdress(conn: aiosqlite.Connection) -> Written:
-            user = await repo.get(conn, user_id)
-            if user is None:
-                raise not_found.customer(user_id)
-            if not policy.address_changes(user.address, address):
-                return Written(user, render.user(user), user_id, user_id, changed=False)
-            await repo.update_address(conn, user_id, address)
-            details = {"from": user.address.model_dump(), "to": address.model_dump()}
-            user = user.model_copy(update={"address": address})
-            return Written(user, render.user(user), user_id, user_id, details)
-
-        arguments = {"user_id": user_id, **address.model_dump()}
-        return await perform(shop, "modify_user_address", arguments, idempotency_key, readdress)
+        return await perform_confirmed(
+            shop,
+            "modify_user_address",
+            {"user_id": user_id, **address.model_dump()},
+            idempotency_key,
+            _plan_address(user_id, address),
+            preview,
+            consent,
+            confirmation_token,
+        )
 
     @server.tool(annotations=lookup("Search customers"))
     async def search_customers(

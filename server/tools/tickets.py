@@ -1,14 +1,17 @@
 """Support tickets: open, read, list, reply, change status, escalate; and the τ² hand-over to a human."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the resolvers in set_ticket_status's signature are local
+# functions, which the SDK must see as objects.
 from typing import Annotated
 
 import aiosqlite
+from mcp.server.elicitation import ElicitationResult
+from mcp.server.mcpserver import Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import not_found, policy, render
+from .. import not_found, policy, previews, render
+from ..confirm import ConfirmationToken, Consent, Preview
 from ..mcp_server import ShopServer
 from ..models import Ticket, TicketPage, Transfer
 from ..repositories import customers as customers_repo
@@ -16,7 +19,16 @@ from ..repositories import orders as orders_repo
 from ..repositories import tickets as repo
 from ..shop import Shop
 from ..statuses import MessageAuthor, TicketPriority, TicketStatus
-from ..writes import IdempotencyKey, Written, perform
+from ..writes import (
+    IdempotencyKey,
+    Plan,
+    Planner,
+    Written,
+    consent_resolver,
+    perform,
+    perform_confirmed,
+    preview_of,
+)
 from .arguments import Cursor, LongText, OrderId, PageSize, ShortText, TicketId, UserId
 from .cursors import decode_cursor, encode_cursor
 from .results import addition, change, lookup, present
@@ -47,6 +59,27 @@ async def _order_key(conn: aiosqlite.Connection, order_id: str | None, user_id: 
     key, owner = found
     policy.ensure_customers_order(order_id, owner, user_id)
     return key
+
+
+def _plan_status(ticket_id: str, status: TicketStatus) -> Planner:
+    """Closing is final, so the person confirms it; other moves need no question."""
+
+    async def plan(conn: aiosqlite.Connection) -> Plan:
+        ticket = await _ticket(conn, ticket_id)
+        policy.ensure_ticket_transition(ticket_id, ticket.status, status)
+
+        async def apply(conn: aiosqlite.Connection) -> Written:
+            if status == ticket.status:
+                return Written(ticket, render.ticket(ticket), ticket.ticket_id, ticket.user_id, changed=False)
+            await repo.set_status(conn, ticket_id, status)
+            moved = await _ticket(conn, ticket_id)
+            details = {"from": ticket.status, "to": status}
+            return Written(moved, render.ticket(moved), ticket.ticket_id, ticket.user_id, details)
+
+        closing = status == "closed" and ticket.status != "closed"
+        return Plan(previews.close_ticket(ticket_id, ticket.subject) if closing else "", apply)
+
+    return plan
 
 
 def register(server: ShopServer, shop: Shop) -> None:
@@ -132,33 +165,39 @@ def register(server: ShopServer, shop: Shop) -> None:
             policy.ensure_ticket_open_for_messages(ticket_id, ticket.status)
             await repo.add_message(conn, ticket_id, author, body)
             ticket = await _ticket(conn, ticket_id)
-            return Written(ticket, render.ticket(ticket), ticket_id, ticket.user_id, {"author": author})
+            return Written(ticket, render.ticket(ticket), ticket.ticket_id, ticket.user_id, {"author": author})
 
         arguments = {"ticket_id": ticket_id, "body": body, "author": author}
         return await perform(shop, "add_ticket_message", arguments, idempotency_key, add)
+
+    async def preview_status(ticket_id: str, status: TicketStatus, idempotency_key: str | None = None) -> Preview:
+        arguments = {"ticket_id": ticket_id, "status": status}
+        return await preview_of(shop, "set_ticket_status", arguments, _plan_status(ticket_id, status), idempotency_key)
+
+    ask_status = consent_resolver(shop, preview_status)
 
     @server.tool(annotations=change("Change a ticket's status"))
     async def set_ticket_status(
         ticket_id: TicketId,
         status: Annotated[TicketStatus, Field(description="The new status.")],
+        preview: Annotated[Preview, Resolve(preview_status)],
+        consent: Annotated[ElicitationResult[Consent], Resolve(ask_status)],
         idempotency_key: IdempotencyKey = None,
+        confirmation_token: ConfirmationToken = None,
     ) -> Annotated[CallToolResult, Ticket]:
         """Move a ticket to another status: open, waiting_on_customer, escalated, resolved or closed.
         A closed ticket is final; a resolved one can be reopened. To hand a ticket to a human with a
         reason, use escalate_ticket instead. Returns the ticket."""
-
-        async def move(conn: aiosqlite.Connection) -> Written:
-            ticket = await _ticket(conn, ticket_id)
-            policy.ensure_ticket_transition(ticket_id, ticket.status, status)
-            if status == ticket.status:
-                return Written(ticket, render.ticket(ticket), ticket_id, ticket.user_id, changed=False)
-            await repo.set_status(conn, ticket_id, status)
-            details = {"from": ticket.status, "to": status}
-            ticket = await _ticket(conn, ticket_id)
-            return Written(ticket, render.ticket(ticket), ticket_id, ticket.user_id, details)
-
-        arguments = {"ticket_id": ticket_id, "status": status}
-        return await perform(shop, "set_ticket_status", arguments, idempotency_key, move)
+        return await perform_confirmed(
+            shop,
+            "set_ticket_status",
+            {"ticket_id": ticket_id, "status": status},
+            idempotency_key,
+            _plan_status(ticket_id, status),
+            preview,
+            consent,
+            confirmation_token,
+        )
 
     @server.tool(annotations=change("Escalate a ticket to a human"))
     async def escalate_ticket(
@@ -175,10 +214,10 @@ def register(server: ShopServer, shop: Shop) -> None:
             ticket = await _ticket(conn, ticket_id)
             policy.ensure_ticket_transition(ticket_id, ticket.status, "escalated")
             if policy.is_repeat_escalation(ticket, reason, summary):
-                return Written(ticket, render.ticket(ticket), ticket_id, ticket.user_id, changed=False)
+                return Written(ticket, render.ticket(ticket), ticket.ticket_id, ticket.user_id, changed=False)
             await repo.escalate(conn, ticket_id, reason, summary)
             ticket = await _ticket(conn, ticket_id)
-            return Written(ticket, render.ticket(ticket), ticket_id, ticket.user_id, {"reason": reason})
+            return Written(ticket, render.ticket(ticket), ticket.ticket_id, ticket.user_id, {"reason": reason})
 
         arguments = {"ticket_id": ticket_id, "reason": reason, "summary": summary}
         return await perform(shop, "escalate_ticket", arguments, idempotency_key, escalate)
