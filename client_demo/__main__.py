@@ -42,7 +42,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--db", help="database for the launched server (default: the server's own default)")
     parser.add_argument("--model", default=SMALL_MODEL, help=f"Claude model, or 'auto' (default {SMALL_MODEL})")
-    parser.add_argument("--yes", action="store_true", help="one-shot mode: allow tools that change data")
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="one-shot mode: allow tools that change data, and answer the server's yes-or-no confirmations yes",
+    )
     # Turns and wall time bound each question; tokens and cost, the whole conversation (see Limits).
     parser.add_argument(
         "--max-turns", type=int, default=Limits.max_turns, help="model turns per question (default %(default)s)"
@@ -81,11 +85,20 @@ def server_target(args: argparse.Namespace) -> str | StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=server_args, env=env)
 
 
-def elicitation_handler(console: Person) -> Any:
-    """When the server asks the person something (MCP elicitation), ask them; without a person, decline."""
+def elicitation_handler(console: Person, assume_yes: bool = False) -> Any:
+    """When the server asks the person something (MCP elicitation), ask them; without a person, decline.
+
+    With `--yes` a yes-or-no question (every field a boolean, as shopdesk's confirmations are) is answered
+    yes without asking: the person said yes to every change in advance. Anything else is still asked."""
 
     async def handle(context: Any, params: Any) -> ElicitResult:
-        if not isinstance(params, ElicitRequestFormParams) or not console.interactive:
+        if not isinstance(params, ElicitRequestFormParams):
+            return ElicitResult(action="decline")
+        fields = params.requested_schema.get("properties") or {}
+        if assume_yes and fields and all(f.get("type") == "boolean" for f in fields.values()):
+            console.notice(f"--yes: accepted: {params.message}")
+            return ElicitResult(action="accept", content={name: True for name in fields})
+        if not console.interactive:
             return ElicitResult(action="decline")
         console.notice(f"the server asks: {params.message}")
         answers: dict[str, Any] = {}
@@ -117,7 +130,7 @@ async def run(args: argparse.Namespace) -> int:
     tracer = Tracer(trace_path)
     client = anthropic.AsyncAnthropic(max_retries=0)  # retries are ours: see retry.py
     try:
-        async with Client(server_target(args), elicitation_callback=elicitation_handler(console)) as session:
+        async with Client(server_target(args), elicitation_callback=elicitation_handler(console, args.yes)) as session:
             tools = (await session.list_tools()).tools
             agent = Agent(
                 client, session, tools, console, options=options, limits=limits, tracer=tracer, retry=RetryPolicy()

@@ -67,3 +67,39 @@ async def test_with_no_one_at_the_terminal_the_question_is_declined() -> None:
     result = await call_refund(person)
     assert result.content[0].text == "not refunded (decline)"
     assert person.asked == []
+
+
+class Consent(BaseModel):
+    confirm: bool
+
+
+def ask_consent(order_id: str) -> Elicit[Consent]:
+    return Elicit(f"Cancel order {order_id}?", Consent)
+
+
+def consent_server() -> MCPServer:
+    mcp = MCPServer("confirms")
+
+    @mcp.tool()
+    def cancel(order_id: str, answer: Annotated[ElicitationResult[Consent], Resolve(ask_consent)]) -> str:
+        """Cancel, if the person confirms."""
+        if isinstance(answer, AcceptedElicitation) and answer.data.confirm:
+            return f"cancelled {order_id}"
+        return f"not cancelled ({answer.action})"
+
+    return mcp
+
+
+async def test_yes_answers_a_yes_or_no_confirmation_without_asking() -> None:
+    person = ScriptedPerson([], interactive=False)
+    async with connected(consent_server(), elicitation_callback=elicitation_handler(person, True)) as client:
+        result = await client.call_tool("cancel", {"order_id": "#W1"})
+    assert result.content[0].text == "cancelled #W1"
+    assert person.asked == [] and person.notices == ["--yes: accepted: Cancel order #W1?"]
+
+
+async def test_yes_still_puts_a_question_with_free_text_to_the_person() -> None:
+    person = ScriptedPerson([], interactive=False)
+    async with connected(approval_server(), elicitation_callback=elicitation_handler(person, True)) as client:
+        result = await client.call_tool("refund", {"order_id": "#W1"})
+    assert result.content[0].text == "not refunded (decline)"
