@@ -75,6 +75,16 @@ class Plan:
 
 Planner = Callable[[aiosqlite.Connection], Awaitable[Plan]]
 
+
+@dataclass(frozen=True)
+class Write:
+    """One call of a destructive tool: its name, its arguments, and its plan."""
+
+    tool: str
+    arguments: Mapping[str, Any]
+    plan: Planner
+
+
 # Argument values that identify a person are masked in the audit log; free text is reduced to its length.
 _PERSONAL = {"email", "first_name", "last_name", "phone", "address1", "address2", "city", "zip"}
 _FREE_TEXT = {"message", "body", "summary"}
@@ -129,15 +139,14 @@ async def perform(
 
 async def perform_confirmed(
     shop: Shop,
-    tool: str,
-    arguments: Mapping[str, Any],
+    write: Write,
     key: str | None,
-    plan: Planner,
     preview: Preview,
     consent: ElicitationResult[Consent],
     token: str | None,
 ) -> CallToolResult:
     """Run one destructive write the person was asked about (see confirm.py) along the path above."""
+    tool, arguments = write.tool, write.arguments
     if not consented(consent):
         subject, shown = caller_subject(), masked(arguments)
         reason = "the person declined" if not isinstance(consent, CancelledElicitation) else "the person cancelled"
@@ -146,21 +155,20 @@ async def perform_confirmed(
             f"Nothing was changed: {reason} ({tool}).",
             "Ask the customer what they would like instead; do not retry unless they ask for it.",
         )
-    return await _run(shop, tool, arguments, key, plan, preview, token)
+    return await _run(shop, tool, arguments, key, write.plan, preview, token)
 
 
-async def preview_of(
-    shop: Shop, tool: str, arguments: Mapping[str, Any], plan: Planner, key: str | None = None
-) -> Preview:
+async def preview_of(shop: Shop, write: Write, key: str | None = None) -> Preview:
     """What the write would change, from the records as they are now; a write the rules refuse is refused
     (and audited) here, before anybody is asked about it. A retry with a known idempotency key asks
     nothing: it will be answered with the first result."""
+    tool, arguments = write.tool, write.arguments
     if key is not None:
         earlier = await idempotency.find(shop.db.read, caller_subject(), key)
         if earlier is not None and earlier[1] == fingerprint(tool, arguments):
             return Preview(tool, dict(arguments), "")
     try:
-        worked_out = await plan(shop.db.read)
+        worked_out = await write.plan(shop.db.read)
     except ShopError as refusal:
         subject, shown = caller_subject(), masked(arguments)
         await record_outside(shop, tool, _target(arguments, tool), "refused", subject, shown, refusal.problem)

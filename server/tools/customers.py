@@ -17,7 +17,7 @@ from ..mcp_server import ShopServer
 from ..models import Address, CustomerPage, User, UserIdResult
 from ..repositories import customers as repo
 from ..shop import Shop
-from ..writes import IdempotencyKey, Plan, Planner, Written, consent_resolver, perform_confirmed, preview_of
+from ..writes import IdempotencyKey, Plan, Write, Written, consent_resolver, perform_confirmed, preview_of
 from .arguments import (
     Address1,
     Address2,
@@ -36,7 +36,7 @@ from .cursors import decode_cursor, encode_cursor
 from .results import change, lookup, present
 
 
-def _plan_address(user_id: str, address: Address) -> Planner:
+def _address(user_id: str, address: Address) -> Write:
     async def plan(conn: aiosqlite.Connection) -> Plan:
         user = await repo.get(conn, user_id)
         if user is None:
@@ -55,7 +55,7 @@ def _plan_address(user_id: str, address: Address) -> Planner:
         name = f"{user.name.first_name} {user.name.last_name}"
         return Plan(previews.customer_address(name, user.address, address), apply)
 
-    return plan
+    return Write("modify_user_address", {"user_id": user_id, **address.model_dump()}, plan)
 
 
 def register(server: ShopServer, shop: Shop) -> None:
@@ -107,10 +107,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         idempotency_key: str | None = None,
     ) -> Preview:
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
-        arguments = {"user_id": user_id, **address.model_dump()}
-        return await preview_of(
-            shop, "modify_user_address", arguments, _plan_address(user_id, address), idempotency_key
-        )
+        return await preview_of(shop, _address(user_id, address), idempotency_key)
 
     ask_address = consent_resolver(shop, preview_address)
 
@@ -135,14 +132,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         """
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
         return await perform_confirmed(
-            shop,
-            "modify_user_address",
-            {"user_id": user_id, **address.model_dump()},
-            idempotency_key,
-            _plan_address(user_id, address),
-            preview,
-            consent,
-            confirmation_token,
+            shop, _address(user_id, address), idempotency_key, preview, consent, confirmation_token
         )
 
     @server.tool(annotations=lookup("Search customers"))

@@ -30,7 +30,7 @@ from ..statuses import CancelReason
 from ..writes import (
     IdempotencyKey,
     Plan,
-    Planner,
+    Write,
     Written,
     consent_resolver,
     perform_confirmed,
@@ -68,7 +68,7 @@ def _written(order: Order, details: Mapping[str, Any], text: str | None = None) 
     return Written(order, text or render.order(order), order.order_id, order.user_id, dict(details))
 
 
-def _plan_cancel(order_id: str, reason: str) -> Planner:
+def _cancel(order_id: str, reason: str) -> Write:
     async def plan(conn: aiosqlite.Connection) -> Plan:
         order = await load_order(conn, order_id)
         policy.ensure_cancellable(order)
@@ -85,10 +85,10 @@ def _plan_cancel(order_id: str, reason: str) -> Planner:
 
         return Plan(previews.cancel(order, reason, list(zip(refunds, methods, strict=True))), apply)
 
-    return plan
+    return Write("cancel_pending_order", {"order_id": order_id, "reason": reason}, plan)
 
 
-def _plan_order_address(order_id: str, address: Address) -> Planner:
+def _order_address(order_id: str, address: Address) -> Write:
     async def plan(conn: aiosqlite.Connection) -> Plan:
         order = await load_order(conn, order_id)
         policy.ensure_address_modifiable(order)
@@ -107,10 +107,10 @@ def _plan_order_address(order_id: str, address: Address) -> Planner:
 
         return Plan(previews.order_address(order, address), apply)
 
-    return plan
+    return Write("modify_pending_order_address", {"order_id": order_id, **address.model_dump()}, plan)
 
 
-def _plan_payment(order_id: str, payment_method_id: str) -> Planner:
+def _payment(order_id: str, payment_method_id: str) -> Write:
     async def plan(conn: aiosqlite.Connection) -> Plan:
         order = await load_order(conn, order_id)
         method = await _method(conn, order, payment_method_id)
@@ -123,10 +123,10 @@ def _plan_payment(order_id: str, payment_method_id: str) -> Planner:
 
         return Plan(previews.payment(order, charge, method, refund.method_id), apply)
 
-    return plan
+    return Write("modify_pending_order_payment", {"order_id": order_id, "payment_method_id": payment_method_id}, plan)
 
 
-def _plan_items(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], method_id: str) -> Planner:
+def _items(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], method_id: str) -> Write:
     async def plan(conn: aiosqlite.Connection) -> Plan:
         order = await load_order(conn, order_id)
         policy.ensure_items_modifiable(order)
@@ -165,10 +165,19 @@ def _plan_items(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[s
         words = previews.modify_items(order, old, [s.new_item for s in swaps], difference, method)
         return Plan(words, apply)
 
-    return plan
+    return Write(
+        "modify_pending_order_items",
+        {
+            "order_id": order_id,
+            "item_ids": list(item_ids),
+            "new_item_ids": list(new_item_ids),
+            "payment_method_id": method_id,
+        },
+        plan,
+    )
 
 
-def _plan_return(order_id: str, item_ids: Sequence[str], method_id: str) -> Planner:
+def _return(order_id: str, item_ids: Sequence[str], method_id: str) -> Write:
     async def plan(conn: aiosqlite.Connection) -> Plan:
         order = await load_order(conn, order_id)
         policy.ensure_delivered(order, "returned")
@@ -184,10 +193,14 @@ def _plan_return(order_id: str, item_ids: Sequence[str], method_id: str) -> Plan
 
         return Plan(previews.return_items(order, returned, method), apply)
 
-    return plan
+    return Write(
+        "return_delivered_order_items",
+        {"order_id": order_id, "item_ids": list(item_ids), "payment_method_id": method_id},
+        plan,
+    )
 
 
-def _plan_exchange(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], method_id: str) -> Planner:
+def _exchange(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], method_id: str) -> Write:
     async def plan(conn: aiosqlite.Connection) -> Plan:
         order = await load_order(conn, order_id)
         policy.ensure_delivered(order, "exchanged")
@@ -209,20 +222,23 @@ def _plan_exchange(order_id: str, item_ids: Sequence[str], new_item_ids: Sequenc
 
         return Plan(previews.exchange(order, old, [s.new_item for s in swaps], difference, method), apply)
 
-    return plan
+    return Write(
+        "exchange_delivered_order_items",
+        {
+            "order_id": order_id,
+            "item_ids": list(item_ids),
+            "new_item_ids": list(new_item_ids),
+            "payment_method_id": method_id,
+        },
+        plan,
+    )
 
 
 def register(server: ShopServer, shop: Shop) -> None:
     # --- cancel ---------------------------------------------------------------------------------
 
     async def preview_cancel(order_id: str, reason: str, idempotency_key: str | None = None) -> Preview:
-        return await preview_of(
-            shop,
-            "cancel_pending_order",
-            {"order_id": order_id, "reason": reason},
-            _plan_cancel(order_id, reason),
-            idempotency_key,
-        )
+        return await preview_of(shop, _cancel(order_id, reason), idempotency_key)
 
     ask_cancel = consent_resolver(shop, preview_cancel)
 
@@ -242,14 +258,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         are immediate; other methods get theirs in 5 to 7 business days. Returns the cancelled order.
         """
         return await perform_confirmed(
-            shop,
-            "cancel_pending_order",
-            {"order_id": order_id, "reason": reason},
-            idempotency_key,
-            _plan_cancel(order_id, reason),
-            preview,
-            consent,
-            confirmation_token,
+            shop, _cancel(order_id, reason), idempotency_key, preview, consent, confirmation_token
         )
 
     # --- a pending order's address ------------------------------------------------------------------
@@ -265,10 +274,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         idempotency_key: str | None = None,
     ) -> Preview:
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
-        arguments = {"order_id": order_id, **address.model_dump()}
-        return await preview_of(
-            shop, "modify_pending_order_address", arguments, _plan_order_address(order_id, address), idempotency_key
-        )
+        return await preview_of(shop, _order_address(order_id, address), idempotency_key)
 
     ask_order_address = consent_resolver(shop, preview_order_address)
 
@@ -292,23 +298,13 @@ def register(server: ShopServer, shop: Shop) -> None:
         """
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
         return await perform_confirmed(
-            shop,
-            "modify_pending_order_address",
-            {"order_id": order_id, **address.model_dump()},
-            idempotency_key,
-            _plan_order_address(order_id, address),
-            preview,
-            consent,
-            confirmation_token,
+            shop, _order_address(order_id, address), idempotency_key, preview, consent, confirmation_token
         )
 
     # --- a pending order's payment method ------------------------------------------------------------
 
     async def preview_payment(order_id: str, payment_method_id: str, idempotency_key: str | None = None) -> Preview:
-        arguments = {"order_id": order_id, "payment_method_id": payment_method_id}
-        return await preview_of(
-            shop, "modify_pending_order_payment", arguments, _plan_payment(order_id, payment_method_id), idempotency_key
-        )
+        return await preview_of(shop, _payment(order_id, payment_method_id), idempotency_key)
 
     ask_payment = consent_resolver(shop, preview_payment)
 
@@ -328,14 +324,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         amount. Get an explicit yes from the customer first. Returns the order.
         """
         return await perform_confirmed(
-            shop,
-            "modify_pending_order_payment",
-            {"order_id": order_id, "payment_method_id": payment_method_id},
-            idempotency_key,
-            _plan_payment(order_id, payment_method_id),
-            preview,
-            consent,
-            confirmation_token,
+            shop, _payment(order_id, payment_method_id), idempotency_key, preview, consent, confirmation_token
         )
 
     # --- a pending order's items ---------------------------------------------------------------------
@@ -347,14 +336,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         payment_method_id: str,
         idempotency_key: str | None = None,
     ) -> Preview:
-        arguments = {
-            "order_id": order_id,
-            "item_ids": item_ids,
-            "new_item_ids": new_item_ids,
-            "payment_method_id": payment_method_id,
-        }
-        planner = _plan_items(order_id, item_ids, new_item_ids, payment_method_id)
-        return await preview_of(shop, "modify_pending_order_items", arguments, planner, idempotency_key)
+        return await preview_of(shop, _items(order_id, item_ids, new_item_ids, payment_method_id), idempotency_key)
 
     ask_items = consent_resolver(shop, preview_items)
 
@@ -378,15 +360,8 @@ def register(server: ShopServer, shop: Shop) -> None:
         """
         return await perform_confirmed(
             shop,
-            "modify_pending_order_items",
-            {
-                "order_id": order_id,
-                "item_ids": item_ids,
-                "new_item_ids": new_item_ids,
-                "payment_method_id": payment_method_id,
-            },
+            _items(order_id, item_ids, new_item_ids, payment_method_id),
             idempotency_key,
-            _plan_items(order_id, item_ids, new_item_ids, payment_method_id),
             preview,
             consent,
             confirmation_token,
@@ -397,9 +372,7 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def preview_return(
         order_id: str, item_ids: list[str], payment_method_id: str, idempotency_key: str | None = None
     ) -> Preview:
-        arguments = {"order_id": order_id, "item_ids": item_ids, "payment_method_id": payment_method_id}
-        planner = _plan_return(order_id, item_ids, payment_method_id)
-        return await preview_of(shop, "return_delivered_order_items", arguments, planner, idempotency_key)
+        return await preview_of(shop, _return(order_id, item_ids, payment_method_id), idempotency_key)
 
     ask_return = consent_resolver(shop, preview_return)
 
@@ -420,14 +393,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         items and refund method with the customer and get an explicit yes first. Returns the order.
         """
         return await perform_confirmed(
-            shop,
-            "return_delivered_order_items",
-            {"order_id": order_id, "item_ids": item_ids, "payment_method_id": payment_method_id},
-            idempotency_key,
-            _plan_return(order_id, item_ids, payment_method_id),
-            preview,
-            consent,
-            confirmation_token,
+            shop, _return(order_id, item_ids, payment_method_id), idempotency_key, preview, consent, confirmation_token
         )
 
     async def preview_exchange(
@@ -437,14 +403,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         payment_method_id: str,
         idempotency_key: str | None = None,
     ) -> Preview:
-        arguments = {
-            "order_id": order_id,
-            "item_ids": item_ids,
-            "new_item_ids": new_item_ids,
-            "payment_method_id": payment_method_id,
-        }
-        planner = _plan_exchange(order_id, item_ids, new_item_ids, payment_method_id)
-        return await preview_of(shop, "exchange_delivered_order_items", arguments, planner, idempotency_key)
+        return await preview_of(shop, _exchange(order_id, item_ids, new_item_ids, payment_method_id), idempotency_key)
 
     ask_exchange = consent_resolver(shop, preview_exchange)
 
@@ -468,15 +427,8 @@ def register(server: ShopServer, shop: Shop) -> None:
         """
         return await perform_confirmed(
             shop,
-            "exchange_delivered_order_items",
-            {
-                "order_id": order_id,
-                "item_ids": item_ids,
-                "new_item_ids": new_item_ids,
-                "payment_method_id": payment_method_id,
-            },
+            _exchange(order_id, item_ids, new_item_ids, payment_method_id),
             idempotency_key,
-            _plan_exchange(order_id, item_ids, new_item_ids, payment_method_id),
             preview,
             consent,
             confirmation_token,

@@ -22,7 +22,7 @@ from ..statuses import MessageAuthor, TicketPriority, TicketStatus
 from ..writes import (
     IdempotencyKey,
     Plan,
-    Planner,
+    Write,
     Written,
     consent_resolver,
     perform,
@@ -61,7 +61,7 @@ async def _order_key(conn: aiosqlite.Connection, order_id: str | None, user_id: 
     return key
 
 
-def _plan_status(ticket_id: str, status: TicketStatus) -> Planner:
+def _status(ticket_id: str, status: TicketStatus) -> Write:
     """Closing is final, so the person confirms it; other moves need no question."""
 
     async def plan(conn: aiosqlite.Connection) -> Plan:
@@ -79,7 +79,7 @@ def _plan_status(ticket_id: str, status: TicketStatus) -> Planner:
         closing = status == "closed" and ticket.status != "closed"
         return Plan(previews.close_ticket(ticket_id, ticket.subject) if closing else "", apply)
 
-    return plan
+    return Write("set_ticket_status", {"ticket_id": ticket_id, "status": status}, plan)
 
 
 def register(server: ShopServer, shop: Shop) -> None:
@@ -171,8 +171,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         return await perform(shop, "add_ticket_message", arguments, idempotency_key, add)
 
     async def preview_status(ticket_id: str, status: TicketStatus, idempotency_key: str | None = None) -> Preview:
-        arguments = {"ticket_id": ticket_id, "status": status}
-        return await preview_of(shop, "set_ticket_status", arguments, _plan_status(ticket_id, status), idempotency_key)
+        return await preview_of(shop, _status(ticket_id, status), idempotency_key)
 
     ask_status = consent_resolver(shop, preview_status)
 
@@ -189,14 +188,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         A closed ticket is final; a resolved one can be reopened. To hand a ticket to a human with a
         reason, use escalate_ticket instead. Returns the ticket."""
         return await perform_confirmed(
-            shop,
-            "set_ticket_status",
-            {"ticket_id": ticket_id, "status": status},
-            idempotency_key,
-            _plan_status(ticket_id, status),
-            preview,
-            consent,
-            confirmation_token,
+            shop, _status(ticket_id, status), idempotency_key, preview, consent, confirmation_token
         )
 
     @server.tool(annotations=change("Escalate a ticket to a human"))
