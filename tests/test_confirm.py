@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from http_support import running
 from mcp import Client
 from mcp.types import ElicitRequestParams, ElicitResult
 from shop_support import call, connected, find_order, refused, snapshot
@@ -237,3 +238,19 @@ async def test_an_expired_token_is_refused(
         monkeypatch.setattr(confirm.time, "time", lambda: later)
         text = await refused(client, "cancel_pending_order", **arguments, confirmation_token=token)
     assert "expired" in text
+
+
+async def test_over_http_the_person_is_asked_and_a_decline_changes_nothing(
+    settings: Settings, db: Database, tau2_data: dict[str, Any]
+) -> None:
+    arguments = cancellation(tau2_data)
+    before = await snapshot(db)
+    with running(settings.db_path, "--confirm", "always") as server:
+        person = Person(decline)
+        async with connected(server.url, elicitation_callback=person) as client:
+            assert "declined" in await refused(client, "cancel_pending_order", **arguments)
+        assert await snapshot(db) == before
+        person = Person(yes)
+        async with connected(server.url, elicitation_callback=person) as client:
+            assert (await call(client, "cancel_pending_order", **arguments))["status"] == "cancelled"
+    assert len(person.questions) == 1 and arguments["order_id"] in person.questions[0]

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,17 @@ async def test_writes_are_committed_with_synchronous_full_by_default(settings: S
     finally:
         await db.close()
     assert Settings(db_path=settings.db_path).synchronous == "FULL"
+
+
+async def test_keys_are_kept_a_week_and_then_cleared(client: Client, db: Database, tau2_data: dict[str, Any]) -> None:
+    async with db.transaction() as conn:
+        for key, age in (("six-days-old", 6), ("eight-days-old", 8)):
+            at = (datetime.now(UTC) - timedelta(days=age)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            await conn.execute(
+                "INSERT INTO idempotency_keys (subject, key, tool, fingerprint, result, created_at) "
+                "VALUES ('local', ?, 'create_ticket', 'x', '{}', ?)",
+                (key, at),
+            )
+    await call(client, "create_ticket", user_id=some_user(tau2_data), **TICKET, idempotency_key="new")
+    async with db.read.execute("SELECT key FROM idempotency_keys ORDER BY key") as cur:
+        assert [r[0] for r in await cur.fetchall()] == ["new", "six-days-old"]
