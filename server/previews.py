@@ -10,12 +10,18 @@ from .money import Movement, format_money, to_cents
 from .render import address
 
 
-def method(m: CreditCard | Paypal | GiftCard) -> str:
+def charged(m: CreditCard | Paypal | GiftCard) -> str:
+    """A payment method as the person knows it, with its id."""
     if isinstance(m, GiftCard):
-        return f"gift card {m.id} (at once)"
+        return f"gift card {m.id}"
     if isinstance(m, CreditCard):
-        return f"{m.brand} card ending {m.last_four} ({m.id}, in 5 to 7 business days)"
-    return f"PayPal ({m.id}, in 5 to 7 business days)"
+        return f"{m.brand} card ending {m.last_four} ({m.id})"
+    return f"PayPal ({m.id})"
+
+
+def method(m: CreditCard | Paypal | GiftCard) -> str:
+    """A refund destination, with when the money arrives."""
+    return f"{charged(m)} ({'at once' if isinstance(m, GiftCard) else 'in 5 to 7 business days'})"
 
 
 def item(i: OrderItem | ItemDetails, name: str | None = None) -> str:
@@ -39,7 +45,7 @@ def order_address(o: Order, new: Address) -> str:
 
 def payment(o: Order, charge: Movement, new: CreditCard | Paypal | GiftCard, old_id: str) -> str:
     return (
-        f"Pay {_order(o)} with {method(new).split(' (')[0]} ({new.id}): it is charged "
+        f"Pay {_order(o)} with {charged(new)}: it is charged "
         f"{format_money(charge.cents)}, and {old_id} gets {format_money(charge.cents)} back. "
         "The payment method of an order can be changed only once."
     )
@@ -51,7 +57,7 @@ def swaps(old: Sequence[OrderItem], new: Sequence[ItemDetails]) -> str:
 
 def difference(cents: int, m: CreditCard | Paypal | GiftCard) -> str:
     if cents > 0:
-        return f"Price difference: {format_money(cents)} charged to {method(m).split(' (')[0]} ({m.id})."
+        return f"Price difference: {format_money(cents)} charged to {charged(m)}."
     if cents < 0:
         return f"Price difference: {format_money(-cents)} refunded to {method(m)}."
     return "No price difference."
