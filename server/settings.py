@@ -37,11 +37,18 @@ class SettingsError(ValueError):
 
 
 def default_db_path() -> Path:
-    """`data/shopdesk.sqlite3` in a source checkout, else a per-user data folder."""
-    if (PROJECT_ROOT / "pyproject.toml").exists():
+    """`data/shopdesk.sqlite3` in a source checkout, else the user's data folder.
+
+    A checkout has pyproject.toml and data/ beside server/. An installed copy (a wheel, uvx, pipx, a Claude
+    Desktop bundle) keeps its database in the platform's per-user data folder: ~/.local/share/shopdesk (or
+    $XDG_DATA_HOME/shopdesk) on Linux, ~/Library/Application Support/shopdesk on macOS, %LOCALAPPDATA%\\shopdesk
+    on Windows; never inside the installed package, which may be read-only or replaced on upgrade.
+    """
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "data").is_dir():
         return PROJECT_ROOT / "data" / "shopdesk.sqlite3"
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "shopdesk" / "shopdesk.sqlite3"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("shopdesk", appauthor=False)) / "shopdesk.sqlite3"
 
 
 def _path(text: str | None) -> Path | None:
