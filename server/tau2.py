@@ -19,8 +19,19 @@ from .money import to_cents, to_dollars
 from .repositories import bulk
 from .settings import PROJECT_ROOT
 
-# The τ² retail shop shipped with shopdesk (MIT, see the README beside it).
-BUNDLED_DB = PROJECT_ROOT / "data" / "tau2-retail" / "db.json.gz"
+
+def _bundled_db() -> Path:
+    """The τ² retail shop shipped with shopdesk (MIT, see the README beside it).
+
+    A checkout keeps it in data/tau2-retail/; a wheel or a Claude Desktop bundle installs that folder as
+    server/bundled_data/tau2-retail/ (see pyproject.toml).
+    """
+    name = Path("tau2-retail") / "db.json.gz"
+    installed = Path(__file__).resolve().parent / "bundled_data" / name
+    return installed if installed.is_file() else PROJECT_ROOT / "data" / name
+
+
+BUNDLED_DB = _bundled_db()
 
 
 class Tau2File(BaseModel):
@@ -37,7 +48,7 @@ def read_text(path: Path = BUNDLED_DB) -> str:
     """The text of a τ² db.json, plain or gzipped (by its content, not its name)."""
     if path == BUNDLED_DB and not path.exists():
         raise FileNotFoundError(
-            f"the bundled τ² database ({path}) comes with a clone of the shopdesk repository; "
+            f"the bundled τ² database ({path}) is missing from this copy of shopdesk; "
             "pass the path of a τ² retail db.json"
         )
     raw = path.read_bytes()
