@@ -22,6 +22,7 @@ from .db import Database, DatabaseUnavailable, build_new
 from .observability import configure_logging, configure_tracing
 from .progress import Progress
 from .settings import ENVIRONMENT, Settings, SettingsError, parse_port
+from .toolsets import TOOLSETS
 
 _EPILOG = (
     "environment variables (a flag wins over its variable):\n"
@@ -157,6 +158,20 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-format", choices=["text", "json"], default=defaults.log_format, help="text, or one JSON object a line"
     )
+    serve.add_argument(
+        "--toolsets",
+        type=_names,
+        default=defaults.toolsets,
+        help=f"offer only these toolsets, comma-separated: {', '.join(TOOLSETS)} or all (default all)",
+    )
+    serve.add_argument(
+        "--tools", type=_names, default=defaults.tools, help="offer these tools as well, comma-separated names"
+    )
+    commands.add_parser(
+        "tools",
+        help="list the toolsets and their tools",
+        description="List the toolsets and the tools in each, for --toolsets and --tools.",
+    )
 
     init = commands.add_parser(
         "init",
@@ -249,6 +264,8 @@ _SERVE_SETTINGS = (
     "session_idle_timeout",
     "max_sessions",
     "confirm",
+    "toolsets",
+    "tools",
 )
 
 
@@ -257,6 +274,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
     if command == "version":
         print(f"shopdesk {__version__}")
     elif command == "serve":
+        settings.enabled_tools()  # a misspelt toolset or tool stops here, before anything starts
         from .serve import serve
 
         serve(
@@ -264,6 +282,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
             transport="http" if getattr(args, "transport", "stdio") == "http" else "stdio",
             no_auth=getattr(args, "no_auth_i_know", False),
         )
+    elif command == "tools":
+        for toolset, names in TOOLSETS.items():
+            print(f"{toolset}: {', '.join(names)}")
     elif command == "token":
         cli_tokens.run(args, settings)
     elif command == "audit":

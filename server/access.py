@@ -184,7 +184,8 @@ def _well_formed(schema: Mapping[str, Any], value: object) -> bool:
     is left to the tool, which refuses it as malformed before it looks anything up."""
     options = [schema, *schema.get("anyOf", [])]
     for option in options:
-        if option.get("type") != "string" or not isinstance(value, str):
+        kind = option.get("type")
+        if "string" not in (kind if isinstance(kind, list) else [kind]) or not isinstance(value, str):
             continue
         if len(value) < option.get("minLength", 0) or len(value) > option.get("maxLength", len(value)):
             continue

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,43 +21,55 @@ from .settings import Settings
 from .shop import Shop
 from .tokens import AuthFile
 from .tools import register_all
+from .toolsets import ALL_TOOLS, TOOL_VERSIONS
 
-INSTRUCTIONS = """\
-shopdesk runs a shop's customer service: customers, orders, products and support tickets.
+# The server's instructions, line by line; a line naming a tool that is off is left out (see instructions()).
+INSTRUCTION_LINES = (
+    "shopdesk runs a shop's customer service: customers, orders, products and support tickets.",
+    "- Identify the customer first, even if they give a user id: find_user_id_by_email, or "
+    "find_user_id_by_name_zip when they cannot give their email. Help only that customer.",
+    "- Read before acting: get_user_details gives the profile, payment methods and order ids.",
+    "- get_order_details gives an order's status, items and payments; search_orders finds orders.",
+    "- get_product_details lists a product's variants, to swap an item to.",
+    "- Order statuses: 'pending' can be cancelled, or have its address, payment method or items changed (items "
+    "once, and that is final); 'delivered' can be returned or exchanged (once); 'processed', 'cancelled' and "
+    "the requested states allow no change. The server enforces these rules and says what to do instead.",
+    "- Before any tool that changes data, list the details to the person and get an explicit yes. Collect "
+    "every item first: item changes and exchanges can be made only once per order.",
+    "- Requests the tools and rules cannot handle: transfer_to_human_agents, then tell the customer they are "
+    "being transferred.",
+    "- Record follow-up work in tickets: create_ticket, add_ticket_message, escalate_ticket.",
+    "Money is in dollars with two decimals; ids: orders '#W0000000', tickets 'TCK-000001'.",
+)
 
-How the tools fit together:
-1. Identify the customer first, even if they give a user id: find_user_id_by_email, or
-   find_user_id_by_name_zip when they cannot give their email. Help only that customer.
-2. Read before acting: get_user_details (profile, payment methods, order ids), get_order_details
-   (status, items, payments), get_product_details (variants to swap to), search_orders.
-3. What each order status allows: 'pending' can be cancelled, or have its address, payment method or
-   items changed (items once, and that is final); 'delivered' can be returned or exchanged (once);
-   'processed', 'cancelled' and the requested states allow no change. The server enforces these
-   rules and says what to do instead when it refuses.
-4. Before any tool that changes data (cancel, modify, return, exchange, address changes), list the
-   details to the person and get an explicit yes. Collect every item first: item changes and
-   exchanges can be made only once per order.
-5. Requests the tools and rules cannot handle: transfer_to_human_agents, then tell the customer
-   they are being transferred. Use tickets (create_ticket, add_ticket_message, escalate_ticket)
-   to record follow-up work.
-Money is in dollars with two decimals; ids: orders '#W0000000', tickets 'TCK-000001'.
-"""
+
+def instructions(enabled: Collection[str]) -> str:
+    """The instructions for a server offering `enabled`: no line names a tool the client cannot see."""
+    off = set(ALL_TOOLS) - set(enabled)
+    lines = [line for line in INSTRUCTION_LINES if not off & set(re.findall(r"[a-z_]+", line))]
+    return "\n".join(lines) + "\n"
 
 
 def build_server(settings: Settings | None = None, *, shop: Shop | None = None) -> ShopServer:
     """A new server; pass `shop` to keep a handle on its database (tests do)."""
     shop = shop or Shop(settings or Settings())
+    enabled = shop.settings.enabled_tools()
     server = ShopServer(
         "shopdesk",
         lifespan=shop.lifespan,
         **_bearer_auth(shop.settings),
         title="shopdesk",
         description="A shop's customer-service tools: customers, orders, returns, exchanges, support tickets.",
-        instructions=INSTRUCTIONS,
+        instructions=instructions(enabled),
         version=__version__,
         log_level=shop.settings.log_level,
+        tool_versions=TOOL_VERSIONS,
+        # A confirmation token is used only with --confirm always; elsewhere it would be noise the model reads.
+        hidden_arguments=() if shop.settings.confirm == "always" else ("confirmation_token",),
     )
     register_all(server, shop)
+    for name in set(ALL_TOOLS) - enabled:
+        server.remove_tool(name)
     metrics = Metrics()
     # Outermost first: every call is observed, the gate's refusals included.
     server.middleware.append(CallObserver(metrics, known_tools=set(TOOL_SCOPES)))

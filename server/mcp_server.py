@@ -15,9 +15,9 @@ What it relies on in the SDK (mcp 2.x):
 
 from __future__ import annotations
 
-import inspect
 import logging
 import sqlite3
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from .db import storage_problem
 from .errors import DatabaseBusy, InternalError, InvalidArguments, ShopError, StorageFailure, excerpt
+from .listing import lean, share_output_schemas
 from .observability import CALL_INFO
 
 log = logging.getLogger("shopdesk")
@@ -73,17 +74,24 @@ def storage_failure(tool: str, error: sqlite3.Error) -> StorageFailure:
 class ShopServer(MCPServer[Any]):
     """An MCPServer whose tools take only the arguments they declare and answer errors in one form."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, tool_versions: Mapping[str, str], hidden_arguments: Collection[str] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.tool_versions = tool_versions
+        self.hidden_arguments = frozenset(hidden_arguments)
+        self._listing: list[Tool] | None = None
         self._schemas: dict[str, dict[str, Any]] | None = None
 
     async def list_tools(self) -> list[Tool]:
-        tools = await super().list_tools()
-        for tool in tools:
-            tool.input_schema = {**tool.input_schema, "additionalProperties": False}
-            # The SDK passes docstrings on as written, indentation and all: tokens the model reads for nothing.
-            tool.description = inspect.cleandoc(tool.description or "")
-        return tools
+        """The published listing (see listing.py), made once: the same bytes for every client, every time."""
+        if self._listing is None:
+            published = [
+                lean(tool, self.tool_versions.get(tool.name), self.hidden_arguments)
+                for tool in await super().list_tools()
+            ]
+            self._listing = share_output_schemas(published)
+        return [tool.model_copy() for tool in self._listing]
 
     async def _input_schemas(self) -> dict[str, dict[str, Any]]:
         if self._schemas is None:

@@ -23,8 +23,8 @@ from .statuses import (
 
 
 class Address(BaseModel):
-    address1: str = Field(description="First address line, e.g. '123 Main St'.")
-    address2: str = Field(description="Second address line, e.g. 'Apt 1'; may be empty.")
+    address1: str
+    address2: str  # may be empty
     city: str
     country: str
     state: str
@@ -158,7 +158,7 @@ class OrderSummary(BaseModel):
 
 class OrderPage(BaseModel):
     orders: list[OrderSummary]
-    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
+    next_cursor: str | None = Field(description="For `cursor`, to get the next page; null on the last.")
 
 
 class CustomerSummary(BaseModel):
@@ -174,7 +174,7 @@ class CustomerSummary(BaseModel):
 
 class CustomerPage(BaseModel):
     customers: list[CustomerSummary]
-    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
+    next_cursor: str | None = Field(description="For `cursor`, to get the next page; null on the last.")
 
 
 class TicketMessage(BaseModel):
@@ -209,7 +209,7 @@ class Ticket(TicketSummary):
 
 class TicketPage(BaseModel):
     tickets: list[TicketSummary]
-    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
+    next_cursor: str | None = Field(description="For `cursor`, to get the next page; null on the last.")
 
 
 class Transfer(BaseModel):
@@ -233,4 +233,4 @@ class AuditEvent(BaseModel):
 
 class AuditPage(BaseModel):
     events: list[AuditEvent]
-    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
+    next_cursor: str | None = Field(description="For `cursor`, to get the next page; null on the last.")

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast, get_args
 
+from .toolsets import chosen_tools
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The environment variables shopdesk reads, for --help and the README.
@@ -27,6 +29,8 @@ ENVIRONMENT = {
     "SHOPDESK_ALLOWED_ORIGINS": "more browser Origins to accept, comma-separated (as --allowed-origins)",
     "SHOPDESK_CONFIRM": "auto (default), always or off: how a person confirms destructive writes (as --confirm)",
     "SHOPDESK_SYNCHRONOUS": "FULL (default: acknowledged writes survive a power cut) or NORMAL (faster)",
+    "SHOPDESK_TOOLSETS": "toolsets to offer, comma-separated (as --toolsets; `shopdesk tools` lists them)",
+    "SHOPDESK_TOOLS": "single tools to offer as well, comma-separated tool names (as --tools)",
     "SHOPDESK_SESSION_IDLE_TIMEOUT": "seconds before an idle HTTP session is closed (default 600)",
     "SHOPDESK_MAX_SESSIONS": "the most HTTP sessions open at once (default 500)",
 }
@@ -156,6 +160,13 @@ class Settings:
     )
     max_sessions: int = field(default_factory=lambda: int(_number("SHOPDESK_MAX_SESSIONS", "500", int, least=1)))
     max_request_bytes: int = 256 * 1024
+    # Which tools are offered (see toolsets.py): None and no tools means all of them.
+    toolsets: tuple[str, ...] | None = field(default_factory=lambda: _list("SHOPDESK_TOOLSETS") or None)
+    tools: tuple[str, ...] = field(default_factory=lambda: _list("SHOPDESK_TOOLS"))
+
+    def enabled_tools(self) -> frozenset[str]:
+        """The tools this server offers; raises ToolChoiceError (a ValueError) for a name that does not exist."""
+        return chosen_tools(self.toolsets, self.tools)
 
     def auth_path(self) -> Path | None:
         """The auth file in force: the one given, else the one beside the database if it exists."""

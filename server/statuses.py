@@ -23,6 +23,8 @@ CancelReason = Literal["no longer needed", "ordered by mistake"]
 TicketStatus = Literal["open", "waiting_on_customer", "escalated", "resolved", "closed"]
 TicketPriority = Literal["low", "normal", "high", "urgent"]
 MessageAuthor = Literal["customer", "agent", "system"]
+# Who may post through add_ticket_message: "system" messages are the shop's own (escalations, transfers).
+PostedBy = Literal["customer", "agent"]
 # What became of a call to a tool that writes, as the audit log records it.
 AuditOutcome = Literal["done", "unchanged", "refused", "declined", "replayed"]
 PaymentSource = Literal["credit_card", "paypal", "gift_card"]

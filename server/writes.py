@@ -40,9 +40,7 @@ log = logging.getLogger("shopdesk")
 IdempotencyKey = Annotated[
     str | None,
     Field(
-        description="Optional. Any short unique string, e.g. a UUID: a retry with the same key and arguments "
-        "returns the first result instead of writing again.",
-        min_length=1,
+        description="Makes a retry safe, e.g. a UUID.",
         max_length=100,
         pattern=r"^[A-Za-z0-9_.:-]+$",
     ),

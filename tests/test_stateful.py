@@ -289,7 +289,7 @@ class ShopMachine(RuleBasedStateMachine):
         status = self.tickets[ticket_id]
         how = data.draw(st.sampled_from(["message", "status", "escalate"]), label="how")
         if how == "message":
-            author = data.draw(st.sampled_from(["customer", "agent", "system"]))
+            author = data.draw(st.sampled_from(["customer", "agent"]))
             result = self.write(
                 "add_ticket_message", ticket_id, data, ticket_id=ticket_id, body="Any news?", author=author
             )

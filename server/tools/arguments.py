@@ -9,27 +9,26 @@ from pydantic import Field
 OrderId = Annotated[
     str,
     Field(
-        description="The order id, e.g. '#W0000000'. Mind the '#' at the start.",
+        description="e.g. '#W0000000'.",
         pattern=r"^#W[0-9]{1,12}$",
-        max_length=20,
     ),
 ]
-UserId = Annotated[str, Field(description="The customer's user id, e.g. 'sara_doe_496'.", min_length=1, max_length=80)]
+UserId = Annotated[str, Field(description="A user id, e.g. 'sara_doe_496'.", min_length=1, max_length=80)]
 ProductId = Annotated[
     str,
-    Field(description="A product id, e.g. '6086499569'. Not the same thing as an item id.", pattern=r"^[0-9]{1,20}$"),
+    Field(description="A product id, not an item id, e.g. '6086499569'.", pattern=r"^[0-9]{1,20}$"),
 ]
 ItemId = Annotated[
     str,
     Field(
-        description="An item (variant) id, e.g. '1008292230'. Not the same thing as a product id.",
+        description="An item (variant) id, not a product id, e.g. '1008292230'.",
         pattern=r"^[0-9]{1,20}$",
     ),
 ]
 ItemIds = Annotated[
     list[ItemId],
     Field(
-        description="Item ids in the order, e.g. ['1008292230']. List an id twice for two units of the same item.",
+        description="Item ids in the order; an id twice for two units of it.",
         min_length=1,
         max_length=50,
     ),
@@ -37,8 +36,7 @@ ItemIds = Annotated[
 PaymentMethodId = Annotated[
     str,
     Field(
-        description="A payment method id of this customer, e.g. 'gift_card_0000000', 'credit_card_0000000' or "
-        "'paypal_0000000'; get_user_details lists them.",
+        description="The customer's payment method id, e.g. 'gift_card_0000000'.",
         pattern=r"^[a-z_]+_[0-9]{1,12}$",
         max_length=40,
     ),
@@ -46,16 +44,14 @@ PaymentMethodId = Annotated[
 Email = Annotated[str, Field(description="An email address, e.g. 'someone@example.com'.", min_length=3, max_length=254)]
 FirstName = Annotated[str, Field(description="The customer's first name, e.g. 'John'.", min_length=1, max_length=100)]
 LastName = Annotated[str, Field(description="The customer's last name, e.g. 'Doe'.", min_length=1, max_length=100)]
-Zip = Annotated[str, Field(description="A zip code, e.g. '12345'.", min_length=3, max_length=10)]
-Address1 = Annotated[str, Field(description="First address line, e.g. '123 Main St'.", min_length=1, max_length=200)]
-Address2 = Annotated[str, Field(description="Second address line, e.g. 'Apt 1', or '' if none.", max_length=200)]
-City = Annotated[str, Field(description="City, e.g. 'San Francisco'.", min_length=1, max_length=100)]
-State = Annotated[str, Field(description="State or province, e.g. 'CA'.", min_length=1, max_length=100)]
-Country = Annotated[str, Field(description="Country, e.g. 'USA'.", min_length=1, max_length=100)]
-Cursor = Annotated[
-    str | None, Field(description="The next_cursor of the previous page; omit for the first page.", max_length=200)
-]
-PageSize = Annotated[int, Field(description="How many results per page (1-50).", ge=1, le=50)]
+Zip = Annotated[str, Field(description="e.g. '12345'.", min_length=3, max_length=10)]
+Address1 = Annotated[str, Field(description="e.g. '123 Main St'.", min_length=1, max_length=200)]
+Address2 = Annotated[str, Field(description="e.g. 'Apt 1', or ''.", max_length=200)]
+City = Annotated[str, Field(description="e.g. 'San Francisco'.", min_length=1, max_length=100)]
+State = Annotated[str, Field(description="e.g. 'CA'.", min_length=1, max_length=100)]
+Country = Annotated[str, Field(description="e.g. 'USA'.", min_length=1, max_length=100)]
+Cursor = Annotated[str | None, Field(description="next_cursor of the previous page.", max_length=200)]
+PageSize = Annotated[int, Field(description="Results per page.", ge=1, le=50)]
 IsoDate = Annotated[
     str | None,
     Field(
@@ -63,14 +59,13 @@ IsoDate = Annotated[
         pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$",
     ),
 ]
-TicketId = Annotated[str, Field(description="A ticket id, e.g. 'TCK-000042'.", pattern=r"^TCK-[0-9]{1,12}$")]
+TicketId = Annotated[str, Field(description="e.g. 'TCK-000042'.", pattern=r"^TCK-[0-9]{1,12}$")]
 ShortText = Annotated[str, Field(description="One line, at most 200 characters.", min_length=1, max_length=200)]
 LongText = Annotated[str, Field(description="Free text, at most 4000 characters.", min_length=1, max_length=4000)]
 NewItemIds = Annotated[
     list[ItemId],
     Field(
-        description="The replacement item ids, one per entry of item_ids, in the same positions; each another "
-        "variant of the same product.",
+        description="One new item id per entry of item_ids, in order.",
         min_length=1,
         max_length=50,
     ),

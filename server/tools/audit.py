@@ -20,15 +20,14 @@ from .results import lookup, present
 def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=lookup("Read the audit log"))
     async def list_audit_events(
-        since: Annotated[IsoDate, Field(description="Only events at or after this date/time (ISO 8601, UTC).")] = None,
+        since: Annotated[IsoDate, Field(description="Only events at or after this time (UTC).")] = None,
         user_id: Annotated[UserId | None, Field(description="Only events about this customer.")] = None,
         order_id: Annotated[OrderId | None, Field(description="Only events about this order.")] = None,
         cursor: Cursor = None,
         limit: PageSize = 20,
     ) -> Annotated[CallToolResult, AuditPage]:
-        """Read the audit log, oldest first: every call to a tool that writes, with when, who (a token's
-        subject, or 'local'), the customer concerned, the arguments (personal values masked) and what
-        became of it (done, unchanged, refused with the reason, declined, replayed). For administrators."""
+        """The audit log, oldest first: each write call with time, caller, customer, masked arguments and
+        outcome. For administrators."""
         rows, last = await repo.search(
             shop.db.read,
             since=since,

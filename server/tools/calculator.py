@@ -73,14 +73,12 @@ def register(server: ShopServer, shop: Shop) -> None:
         expression: Annotated[
             str,
             Field(
-                description="An arithmetic expression of numbers, + - * / and parentheses, "
-                "e.g. '2 + 2' or '(54.04 - 49.99) * 2'.",
+                description="e.g. '(54.04 - 49.99) * 2'.",
                 min_length=1,
                 max_length=500,
             ),
         ],
     ) -> Annotated[CallToolResult, Calculation]:
-        """Calculate an arithmetic expression, e.g. a price difference or a refund total. Returns the value
-        rounded to two decimals."""
+        """Evaluate arithmetic (+ - * / and parentheses), e.g. a price difference; rounded to two decimals."""
         result = evaluate(expression)
         return present(Calculation(expression=expression, result=result), str(result))

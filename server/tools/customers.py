@@ -61,11 +61,8 @@ def _address(user_id: str, address: Address) -> Write:
 def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=lookup("Find a customer by email"))
     async def find_user_id_by_email(email: Email) -> Annotated[CallToolResult, UserIdResult]:
-        """Find a customer's user id by their email address (case-insensitive, exact).
-
-        Use this first to identify the customer you are talking to; if they cannot remember their
-        email, use find_user_id_by_name_zip. Returns the user id.
-        """
+        """Find a customer's user id by email (any case). Identify the customer first; without an email,
+        use find_user_id_by_name_zip."""
         user_id = await repo.find_user_id_by_email(shop.db.read, email)
         if user_id is None:
             raise not_found.customer_with_email(email)
@@ -75,10 +72,8 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def find_user_id_by_name_zip(
         first_name: FirstName, last_name: LastName, zip: Zip
     ) -> Annotated[CallToolResult, UserIdResult]:
-        """Find a customer's user id by first name, last name (case-insensitive) and zip code (exact).
-
-        Use this to identify the customer when they cannot give their email. Returns the user id.
-        """
+        """Find a customer's user id by first and last name (any case) and zip, when they cannot give an
+        email."""
         user_id = await repo.find_user_id_by_name_zip(shop.db.read, first_name, last_name, zip)
         if user_id is None:
             raise not_found.customer_named(first_name, last_name, zip)
@@ -86,11 +81,8 @@ def register(server: ShopServer, shop: Shop) -> None:
 
     @server.tool(annotations=lookup("Get a customer's profile"))
     async def get_user_details(user_id: UserId) -> Annotated[CallToolResult, User]:
-        """Get a customer's profile: name, email, default address, payment methods (with gift card balances)
-        and the ids of all their orders.
-
-        Use it after identifying the customer, e.g. to find an order id or a payment method id.
-        """
+        """Get a customer's profile: name, email, address, payment methods (with gift card balances) and
+        order ids."""
         user = await repo.get(shop.db.read, user_id)
         if user is None:
             raise not_found.customer(user_id)
@@ -125,11 +117,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         idempotency_key: IdempotencyKey = None,
         confirmation_token: ConfirmationToken = None,
     ) -> Annotated[CallToolResult, User]:
-        """Change the default address in a customer's profile (existing orders keep theirs).
-
-        Read the new address back to the customer and get an explicit yes before calling.
-        Returns the updated profile.
-        """
+        """Change the default address in a customer's profile (orders keep theirs)."""
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
         return await perform_confirmed(
             shop, _address(user_id, address), idempotency_key, preview, consent, confirmation_token
@@ -139,22 +127,16 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def search_customers(
         name: Annotated[
             str | None,
-            Field(description="Start of the first and/or last name, e.g. 'ali' or 'Ali Sm'.", max_length=100),
+            Field(description="Start of first and/or last name, e.g. 'Ali Sm'.", max_length=100),
         ] = None,
-        email: Annotated[str | None, Field(description="Start of the email address.", max_length=254)] = None,
-        phone: Annotated[
-            str | None, Field(description="Start of the phone number, e.g. '+1-555'.", max_length=30)
-        ] = None,
+        email: Annotated[str | None, Field(description="Start of the email.", max_length=254)] = None,
+        phone: Annotated[str | None, Field(description="Start of the phone, e.g. '+1-555'.", max_length=30)] = None,
         zip: Annotated[str | None, Field(description="Exact zip code.", max_length=10)] = None,
         cursor: Cursor = None,
         limit: PageSize = 20,
     ) -> Annotated[CallToolResult, CustomerPage]:
-        """Search customers by partial name, email, phone, or zip; all given filters must match.
-
-        For staff work (finding an account to look into), not for authenticating a caller: use
-        find_user_id_by_email or find_user_id_by_name_zip for that. Returns summaries (user id,
-        name, email, phone, city, order count), 'limit' per page, with a cursor for the next page.
-        """
+        """Search customers by the start of name, email or phone, or by zip. For staff work: identify a
+        caller with find_user_id_by_email. Returns a page and a cursor."""
         if not any((name, email, phone, zip)):
             raise InvalidArguments(
                 "search_customers needs at least one filter.", "Pass a name, email, phone or zip (or a part of it)."

@@ -245,18 +245,14 @@ def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=change("Cancel a pending order"))
     async def cancel_pending_order(
         order_id: OrderId,
-        reason: Annotated[CancelReason, Field(description="Why the customer cancels, exactly one of these two.")],
+        reason: Annotated[CancelReason, Field(description="Why the customer cancels.")],
         preview: Annotated[Preview, Resolve(preview_cancel)],
         consent: Annotated[ElicitationResult[Consent], Resolve(ask_cancel)],
         idempotency_key: IdempotencyKey = None,
         confirmation_token: ConfirmationToken = None,
     ) -> Annotated[CallToolResult, Order]:
-        """Cancel a 'pending' order and refund it. Only pending orders can be cancelled (not processed,
-        delivered, or item-modified ones); the reason must be 'no longer needed' or 'ordered by mistake'.
-
-        Explain the cancellation to the customer and get an explicit yes first. Refunds to a gift card
-        are immediate; other methods get theirs in 5 to 7 business days. Returns the cancelled order.
-        """
+        """Cancel a 'pending' order and refund it: to gift cards at once, to other methods in 5-7 business
+        days."""
         return await perform_confirmed(
             shop, _cancel(order_id, reason), idempotency_key, preview, consent, confirmation_token
         )
@@ -292,10 +288,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         idempotency_key: IdempotencyKey = None,
         confirmation_token: ConfirmationToken = None,
     ) -> Annotated[CallToolResult, Order]:
-        """Change the shipping address of a pending order.
-
-        Read the new address back to the customer and get an explicit yes first. Returns the order.
-        """
+        """Change a pending order's shipping address."""
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
         return await perform_confirmed(
             shop, _order_address(order_id, address), idempotency_key, preview, consent, confirmation_token
@@ -317,12 +310,8 @@ def register(server: ShopServer, shop: Shop) -> None:
         idempotency_key: IdempotencyKey = None,
         confirmation_token: ConfirmationToken = None,
     ) -> Annotated[CallToolResult, Order]:
-        """Pay a pending order with another of the customer's payment methods: the new method is charged the
-        order amount and the old one refunded (gift cards at once, others in 5 to 7 business days).
-
-        Possible once per order, not after its items were modified; a gift card must cover the whole
-        amount. Get an explicit yes from the customer first. Returns the order.
-        """
+        """Pay a pending order with another of the customer's payment methods, refunding the old one. Once
+        per order, not after an item change; a gift card must cover the total."""
         return await perform_confirmed(
             shop, _payment(order_id, payment_method_id), idempotency_key, preview, consent, confirmation_token
         )
@@ -351,13 +340,9 @@ def register(server: ShopServer, shop: Shop) -> None:
         idempotency_key: IdempotencyKey = None,
         confirmation_token: ConfirmationToken = None,
     ) -> Annotated[CallToolResult, Order]:
-        """Swap items of a pending order for other variants of the same product (e.g. another size or color).
-        The price difference is charged to, or refunded to, payment_method_id (a gift card must cover it).
-
-        This can be done only once per order and makes it 'pending (item modified)', after which it can no
-        longer be cancelled or changed, so collect every item to swap first and get an explicit yes.
-        Returns the order.
-        """
+        """Swap items of a pending order for other variants of the same product, settling the difference
+        with payment_method_id. Once per order; then the order can no longer change or be cancelled, so
+        collect every item first."""
         return await perform_confirmed(
             shop,
             _items(order_id, item_ids, new_item_ids, payment_method_id),
@@ -386,12 +371,8 @@ def register(server: ShopServer, shop: Shop) -> None:
         idempotency_key: IdempotencyKey = None,
         confirmation_token: ConfirmationToken = None,
     ) -> Annotated[CallToolResult, Order]:
-        """Request the return of items of a delivered order; the order becomes 'return requested' and the
-        customer gets an email on how to send the items back.
-
-        The refund goes to the original payment method or to one of the customer's gift cards. Confirm the
-        items and refund method with the customer and get an explicit yes first. Returns the order.
-        """
+        """Request a return of delivered items, refunded to the original payment method or a gift card; the
+        customer is emailed how to send them back."""
         return await perform_confirmed(
             shop, _return(order_id, item_ids, payment_method_id), idempotency_key, preview, consent, confirmation_token
         )
@@ -418,13 +399,8 @@ def register(server: ShopServer, shop: Shop) -> None:
         idempotency_key: IdempotencyKey = None,
         confirmation_token: ConfirmationToken = None,
     ) -> Annotated[CallToolResult, Order]:
-        """Request an exchange of items of a delivered order for available variants of the same product; the
-        order becomes 'exchange requested' and the customer gets an email on how to send the items back. The
-        price difference is settled with payment_method_id (a gift card must cover it). No new order is needed.
-
-        This can be done only once per order, so collect every item to exchange first and get an explicit yes.
-        Returns the order.
-        """
+        """Request an exchange of delivered items for available variants of the same product, settling the
+        difference with payment_method_id. Once per order: collect every item first."""
         return await perform_confirmed(
             shop,
             _exchange(order_id, item_ids, new_item_ids, payment_method_id),

@@ -37,12 +37,9 @@ async def load_order(conn: aiosqlite.Connection, order_id: str) -> Order:
 def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=lookup("Get an order"))
     async def get_order_details(order_id: OrderId) -> Annotated[CallToolResult, Order]:
-        """Get an order's status, items (with item and product ids, options, prices), shipping address,
-        shipments with tracking ids, and payment history.
-
-        Check the status here before any change: only 'pending' orders can be cancelled or modified,
-        only 'delivered' ones returned or exchanged.
-        """
+        """Get an order: status, items (ids, options, prices), address, shipments with tracking ids and
+        payments. Only 'pending' orders can be cancelled or modified; only 'delivered' ones returned or
+        exchanged."""
         order = await load_order(shop.db.read, order_id)
         return present(order, render.order(order))
 
@@ -50,17 +47,15 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def search_orders(
         user_id: Annotated[UserId | None, Field(description="Only this customer's orders.")] = None,
         status: Annotated[OrderStatus | None, Field(description="Only orders with this status.")] = None,
-        placed_from: Annotated[IsoDate, Field(description="Placed at or after this date/time (ISO 8601).")] = None,
-        placed_to: Annotated[IsoDate, Field(description="Placed before this date/time (ISO 8601).")] = None,
+        placed_from: Annotated[IsoDate, Field(description="Placed at or after this time.")] = None,
+        placed_to: Annotated[IsoDate, Field(description="Placed before this time.")] = None,
         product_id: Annotated[ProductId | None, Field(description="Only orders containing this product.")] = None,
         item_id: Annotated[ItemId | None, Field(description="Only orders containing this exact item.")] = None,
         cursor: Cursor = None,
         limit: PageSize = 20,
     ) -> Annotated[CallToolResult, OrderPage]:
-        """Search orders, newest first, by customer, status, date range, product or item; all given filters
-        must match. Returns summaries (id, customer, status, date, item names, total), 'limit' per page,
-        with a cursor for the next page. Use get_order_details for one order's full details.
-        """
+        """Search orders, newest first, by customer, status, dates, product or item. Returns a page of
+        summaries and a cursor."""
         rows, last = await repo.search(
             shop.db.read,
             user_id=user_id,

@@ -19,20 +19,13 @@ from .results import lookup, must_exist, present
 def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=lookup("List product types"))
     async def list_all_product_types() -> Annotated[CallToolResult, ProductTypes]:
-        """List every product type the shop sells, as name -> product id, sorted by name.
-
-        Use it to find a product id; then get_product_details lists that product's variant items.
-        """
+        """List the product types the shop sells, as name -> product id."""
         types = await repo.product_types(shop.db.read)
         return present(ProductTypes(product_types=types), json.dumps(types, sort_keys=True))
 
     @server.tool(annotations=lookup("Get a product and its variants"))
     async def get_product_details(product_id: ProductId) -> Annotated[CallToolResult, Product]:
-        """Get a product with all its variant items: item id, options (e.g. color, size), price, availability.
-
-        Use it to find a replacement for an item in an order: a new item must be an available
-        variant of the same product. Takes a product id, not an item id.
-        """
+        """Get a product's variant items: item id, options, price and availability."""
         product = must_exist(
             await repo.get(shop.db.read, product_id),
             f"Product {product_id}",
@@ -42,7 +35,7 @@ def register(server: ShopServer, shop: Shop) -> None:
 
     @server.tool(annotations=lookup("Get one item (variant)"))
     async def get_item_details(item_id: ItemId) -> Annotated[CallToolResult, ItemDetails]:
-        """Get one variant item by item id: its options, price, availability and the product it belongs to."""
+        """Get one item (variant): its options, price, availability and product."""
         items = await repo.items(shop.db.read, [item_id])
         item = must_exist(
             items.get(item_id),

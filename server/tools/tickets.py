@@ -18,7 +18,7 @@ from ..repositories import customers as customers_repo
 from ..repositories import orders as orders_repo
 from ..repositories import tickets as repo
 from ..shop import Shop
-from ..statuses import MessageAuthor, TicketPriority, TicketStatus
+from ..statuses import PostedBy, TicketPriority, TicketStatus
 from ..writes import (
     IdempotencyKey,
     Plan,
@@ -86,18 +86,14 @@ def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=addition("Open a support ticket"))
     async def create_ticket(
         user_id: UserId,
-        subject: Annotated[ShortText, Field(description="What the ticket is about, in one line.")],
-        message: Annotated[LongText, Field(description="The customer's request, in their words or summarised.")],
+        subject: Annotated[ShortText, Field(description="What it is about, in one line.")],
+        message: Annotated[LongText, Field(description="The customer's request.")],
         order_id: Annotated[OrderId | None, Field(description="The order this is about, if any.")] = None,
-        priority: Annotated[TicketPriority, Field(description="How urgent: low, normal, high or urgent.")] = "normal",
+        priority: Annotated[TicketPriority, Field(description="How urgent.")] = "normal",
         idempotency_key: IdempotencyKey = None,
     ) -> Annotated[CallToolResult, Ticket]:
-        """Open a support ticket for a customer, optionally about one of their orders, with a first message.
-
-        Use it to record a request that needs follow-up. Each call opens a new ticket, so check
-        list_tickets first if one may already exist; pass an idempotency_key so that a retry of the
-        same request does not open a second one. Returns the ticket with its id.
-        """
+        """Open a support ticket for a customer, optionally about an order, with a first message. Each call
+        opens one: check list_tickets first."""
 
         async def open_ticket(conn: aiosqlite.Connection) -> Written:
             ticket_id = await repo.create(
@@ -136,8 +132,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         cursor: Cursor = None,
         limit: PageSize = 20,
     ) -> Annotated[CallToolResult, TicketPage]:
-        """List support tickets, newest first, filtered by customer, order, status or priority. Returns
-        summaries (id, subject, status, priority, customer, order), 'limit' per page, with a cursor."""
+        """List support tickets, newest first, by customer, order, status or priority; a page and a cursor."""
         conn = shop.db.read
         rows, last = await repo.search(
             conn,
@@ -155,7 +150,7 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def add_ticket_message(
         ticket_id: TicketId,
         body: Annotated[LongText, Field(description="The message text.")],
-        author: Annotated[MessageAuthor, Field(description="Who wrote it: 'agent' (you) or 'customer'.")] = "agent",
+        author: Annotated[PostedBy, Field(description="Who wrote it; 'agent' is you.")] = "agent",
         idempotency_key: IdempotencyKey = None,
     ) -> Annotated[CallToolResult, Ticket]:
         """Add a message to a ticket's thread (not to a closed one). Returns the ticket."""
@@ -184,9 +179,8 @@ def register(server: ShopServer, shop: Shop) -> None:
         idempotency_key: IdempotencyKey = None,
         confirmation_token: ConfirmationToken = None,
     ) -> Annotated[CallToolResult, Ticket]:
-        """Move a ticket to another status: open, waiting_on_customer, escalated, resolved or closed.
-        A closed ticket is final; a resolved one can be reopened. To hand a ticket to a human with a
-        reason, use escalate_ticket instead. Returns the ticket."""
+        """Set a ticket's status: closed is final, resolved can reopen. To hand it to a human, use
+        escalate_ticket."""
         return await perform_confirmed(
             shop, _status(ticket_id, status), idempotency_key, preview, consent, confirmation_token
         )
@@ -195,9 +189,7 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def escalate_ticket(
         ticket_id: TicketId,
         reason: Annotated[ShortText, Field(description="Why a human must take over, in one line.")],
-        summary: Annotated[
-            LongText, Field(description="What the human needs to know: the request, what was done, what is left.")
-        ],
+        summary: Annotated[LongText, Field(description="For the human: the request, what was done, what is left.")],
         idempotency_key: IdempotencyKey = None,
     ) -> Annotated[CallToolResult, Ticket]:
         """Hand a ticket to a human agent, recording why and a summary for them. Returns the ticket."""
@@ -216,15 +208,11 @@ def register(server: ShopServer, shop: Shop) -> None:
 
     @server.tool(annotations=addition("Transfer to a human agent"))
     async def transfer_to_human_agents(
-        summary: Annotated[LongText, Field(description="A summary of the customer's issue for the human agent.")],
+        summary: Annotated[LongText, Field(description="The customer's issue, for the human agent.")],
         idempotency_key: IdempotencyKey = None,
     ) -> Annotated[CallToolResult, Transfer]:
-        """Transfer the customer to a human agent, with a summary of their issue. Only when the customer
-        asks for a human, or when their request cannot be handled with the tools and the policy.
-
-        Opens an escalated ticket the human picks up. After this call, tell the customer they are being
-        transferred to a human agent.
-        """
+        """Transfer the customer to a human agent, with a summary, when they ask for one or the request is
+        beyond the tools and policy; then tell them so."""
 
         async def transfer(conn: aiosqlite.Connection) -> Written:
             ticket_id = await repo.create(
