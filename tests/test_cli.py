@@ -213,3 +213,15 @@ def test_tokens_are_listed_without_their_secrets_and_revoked_by_id(tmp_path: Pat
     assert shopdesk("token", "revoke", token_id, "--db", str(db), cwd=tmp_path).returncode == 0
     assert "revoked" in shopdesk("token", "list", "--db", str(db), cwd=tmp_path).stdout
     assert "no token with id" in one_line_failure(shopdesk("token", "revoke", "nope", "--db", str(db), cwd=tmp_path))
+
+
+def test_tools_lists_the_toolsets_and_a_misspelt_one_stops_serve(tmp_path: Path) -> None:
+    listing = shopdesk("tools", cwd=tmp_path)
+    assert listing.returncode == 0 and "orders: get_order_details, search_orders," in listing.stdout
+    line = one_line_failure(
+        shopdesk("serve", "--toolsets", "orders,tikets", "--db", str(tmp_path / "s.db"), cwd=tmp_path)
+    )
+    assert "unknown toolset tikets; the toolsets are customers, orders, catalog, tickets, audit" in line
+    assert not (tmp_path / "s.db").exists()
+    line = one_line_failure(shopdesk("serve", cwd=tmp_path, env={"SHOPDESK_TOOLS": "get_order"}))
+    assert "unknown tool get_order" in line

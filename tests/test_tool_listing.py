@@ -1,6 +1,18 @@
-"""What a client sees when it lists the tools: names, schemas, annotations, instructions."""
+"""What a client sees when it lists the tools: names, schemas, annotations, instructions, budgets, toolsets."""
 
+import json
+import re
+from dataclasses import replace
+from typing import Any
+
+import pytest
 from mcp import Client
+from shop_support import connected
+
+from server.access import TOOL_SCOPES
+from server.app import build_server
+from server.settings import Settings
+from server.toolsets import ALL_TOOLS, TOOL_VERSIONS, TOOLSETS, ToolChoiceError, chosen_tools
 
 TAU2_TOOLS = {
     "find_user_id_by_email": ["email"],
@@ -90,3 +102,82 @@ async def test_server_publishes_instructions_that_say_identify_first_and_confirm
 async def test_descriptions_carry_no_docstring_indentation(client: Client) -> None:
     for tool in (await client.list_tools()).tools:
         assert tool.description and not any(line.startswith(" ") for line in tool.description.splitlines()), tool.name
+
+
+async def published(client: Client) -> list[dict[str, Any]]:
+    return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in (await client.list_tools()).tools]
+
+
+async def test_the_listing_fits_its_budget(client: Client) -> None:
+    """All tools on: the whole compact listing in 35 KB, and what a model reads of it (name, description,
+    input schema) in 4,000 tokens at four characters a token."""
+    listing = await published(client)
+    assert len(listing) == len(ALL_TOOLS)
+    assert len(json.dumps({"tools": listing}, separators=(",", ":"))) <= 35_000
+    model_facing = sum(
+        len(t["name"]) + len(t["description"]) + len(json.dumps(t["inputSchema"], separators=(",", ":")))
+        for t in listing
+    )
+    assert model_facing / 4 <= 4_000
+
+
+async def test_the_listing_is_the_same_bytes_every_time_and_for_every_session(settings: Settings) -> None:
+    server = build_server(settings)
+    async with connected(server) as one, connected(server) as two:
+        first = json.dumps(await published(one))
+        assert json.dumps(await published(one)) == first
+        assert json.dumps(await published(two)) == first
+
+
+async def test_no_schema_carries_generated_titles_or_null_options(client: Client) -> None:
+    text = json.dumps(await published(client))
+    assert '"title"' not in text.replace('"annotations": {"title"', "")
+    assert '{"type": "null"}' not in text
+
+
+async def test_tools_that_return_a_read_tools_object_point_at_its_schema(client: Client) -> None:
+    tools = {t["name"]: t for t in await published(client)}
+    full = tools["get_order_details"]["outputSchema"]
+    assert "items" in full["properties"] and "payment_history" in full["properties"]
+    short = tools["cancel_pending_order"]["outputSchema"]
+    assert "get_order_details" in short["description"]
+    assert set(short["required"]) == {"order_id", "user_id", "status"}
+    assert short.get("additionalProperties", True) is True  # open: the whole order still validates
+    result = await client.call_tool("cancel_pending_order", {"order_id": "#W0000000", "reason": "no longer needed"})
+    assert result.is_error  # no such order; the point is the call went through the shared schema
+
+
+@pytest.mark.parametrize("toolset", sorted(TOOLSETS))
+async def test_one_toolset_offers_its_tools_and_the_instructions_name_no_other(
+    settings: Settings, toolset: str
+) -> None:
+    async with connected(build_server(replace(settings, toolsets=(toolset,)))) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert names == set(TOOLSETS[toolset])
+        off = set(ALL_TOOLS) - names
+        assert not off & set(re.findall(r"[a-z_]+", client.instructions or ""))
+        other = sorted(off)[0]
+        result = await client.call_tool(other, {})
+        assert result.is_error and f"no tool named `{other}`" in result.content[0].text  # type: ignore[union-attr]
+
+
+async def test_single_tools_add_to_the_toolsets(settings: Settings) -> None:
+    chosen = replace(settings, toolsets=("catalog",), tools=("get_order_details",))
+    async with connected(build_server(chosen)) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+    assert names == {*TOOLSETS["catalog"], "get_order_details"}
+    alone = replace(settings, toolsets=None, tools=("get_ticket",))
+    async with connected(build_server(alone)) as client:
+        assert [t.name for t in (await client.list_tools()).tools] == ["get_ticket"]
+
+
+def test_unknown_toolsets_and_tools_are_refused_by_name() -> None:
+    with pytest.raises(ToolChoiceError, match="unknown toolset nope; the toolsets are customers, orders"):
+        chosen_tools(["orders", "nope"])
+    with pytest.raises(ToolChoiceError, match="unknown tool get_everything"):
+        chosen_tools(None, ["get_everything"])
+    assert chosen_tools(["all"]) == chosen_tools(None) == frozenset(ALL_TOOLS)
+
+
+def test_every_tool_has_a_toolset_a_scope_and_a_version() -> None:
+    assert sorted(ALL_TOOLS) == sorted(set(ALL_TOOLS)) == sorted(TOOL_SCOPES) == sorted(TOOL_VERSIONS)
