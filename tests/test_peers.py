@@ -50,8 +50,9 @@ def _missing_peers() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module", autouse=True)
-def peers_installed() -> None:
+@pytest.fixture(scope="module")
+def peers() -> None:
+    """The peers are installed: skip without them, or fail if SHOPDESK_REQUIRE_PEERS=1."""
     reason = _missing_peers()
     if reason is None:
         return
@@ -172,7 +173,7 @@ def _table(runs: list[ConformanceRun], baseline: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def test_conformance_suite_on_both_protocol_versions_matches_the_baseline(tmp_path: Path) -> None:
+def test_conformance_suite_on_both_protocol_versions_matches_the_baseline(peers: None, tmp_path: Path) -> None:
     baseline = _baseline()
     assert all(reason.strip() and "\n" not in reason for reason in baseline.values()), "one-line reasons"
     runs: list[ConformanceRun] = []
@@ -296,7 +297,7 @@ def _inspector_session(home: Path, target: list[str]) -> None:
     assert [m["body"] for m in read["messages"]] == ["Please call me back."]
 
 
-def test_inspector_cli_over_stdio(tmp_path: Path) -> None:
+def test_inspector_cli_over_stdio(peers: None, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     # Each Inspector call spawns its own server on the same database file: the write must outlive the process.
@@ -304,7 +305,7 @@ def test_inspector_cli_over_stdio(tmp_path: Path) -> None:
     _inspector_session(home, target)
 
 
-def test_inspector_cli_over_http(tmp_path: Path) -> None:
+def test_inspector_cli_over_http(peers: None, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     with running(tmp_path / "shop.sqlite3") as server:
@@ -347,19 +348,19 @@ def _check_reads_and_writes(summary: dict[str, Any]) -> None:
     assert ticket["listed"]
 
 
-def test_typescript_sdk_client_over_stdio(tmp_path: Path) -> None:
+def test_typescript_sdk_client_over_stdio(peers: None, tmp_path: Path) -> None:
     summary = ts_client("stdio", "--", *server_command(tmp_path / "shop.sqlite3"), cwd=tmp_path)
     assert summary["mode"] == "stdio"
     _check_reads_and_writes(summary)
 
 
-def test_typescript_sdk_client_over_streamable_http(tmp_path: Path) -> None:
+def test_typescript_sdk_client_over_streamable_http(peers: None, tmp_path: Path) -> None:
     with running(tmp_path / "shop.sqlite3") as server:
         summary = ts_client("http", server.url, cwd=tmp_path)
     _check_reads_and_writes(summary)
 
 
-def test_typescript_sdk_client_confirms_with_the_two_step_token(tmp_path: Path) -> None:
+def test_typescript_sdk_client_confirms_with_the_two_step_token(peers: None, tmp_path: Path) -> None:
     with running(tmp_path / "shop.sqlite3", "--confirm", "always") as server:
         summary = ts_client("two-step", server.url, cwd=tmp_path)
     assert summary["tokenInInputSchema"] is True
