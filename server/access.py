@@ -1,7 +1,8 @@
 """Who may do what: the scope each tool needs, who is calling, customer binding, read-only mode.
 
-All of it is applied in one place, `AccessGate`, an SDK middleware around `tools/list` and
-`tools/call`; no handler knows about it. The caller of a request is the bearer token's (HTTP with
+All of it is applied in one place, `AccessGate`, an SDK middleware around the tool, resource and
+prompt requests; no handler knows about it, except that argument completion asks `current_caller()`
+whose ids it may offer. The caller of a request is the bearer token's (HTTP with
 an auth file: the SDK's gate has verified it and answered 401 without one), else the local
 operator (stdio, or HTTP on loopback without an auth file) with every scope.
 
@@ -19,14 +20,18 @@ operator (stdio, or HTTP on loopback without an auth file) with every scope.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+import urllib.parse
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.types import CallToolResult, TextContent, Tool
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, TextContent, Tool
 from pydantic import BaseModel
 
 from . import not_found
@@ -34,6 +39,7 @@ from .errors import InvalidArguments, NotFound, PolicyRefusal, ShopError, excerp
 from .observability import CALL_INFO
 from .repositories import ownership
 from .repositories.ownership import RecordKind
+from .resources import CUSTOMER_TEMPLATE, ORDER_TEMPLATE, TICKET_TEMPLATE, order_id_from_uri
 from .shop import Shop
 from .tokens import SCOPES, AuthFile
 
@@ -112,6 +118,14 @@ BINDINGS: dict[str, Binding] = {
 }
 
 
+# Record resources: the scope reading one needs, and whose record it is (see resources.py).
+RESOURCE_RECORDS: dict[str, tuple[str, RecordKind]] = {
+    ORDER_TEMPLATE: ("orders:read", "order"),
+    CUSTOMER_TEMPLATE: ("customers:read", "customer"),
+    TICKET_TEMPLATE: ("tickets:read", "ticket"),
+}
+
+
 @dataclass(frozen=True)
 class Caller:
     subject: str
@@ -128,6 +142,9 @@ class Caller:
         if needed is None or "admin" in self.scopes or needed in self.scopes:
             return None
         return needed
+
+    def may_read(self, scope: str) -> bool:
+        return "admin" in self.scopes or scope in self.scopes
 
     def offered(self, name: str, *, read_only: bool) -> bool:
         """Whether the tool `name` (a read-only one or not) is listed for and callable by this caller."""
@@ -195,13 +212,47 @@ def _well_formed(schema: Mapping[str, Any], value: object) -> bool:
     return False
 
 
-class AccessGate:
-    """The SDK middleware that applies scopes, read-only mode and customer binding to every tool call."""
+_CALLER: ContextVar[Caller | None] = ContextVar("shopdesk_caller", default=None)
 
-    def __init__(self, shop: Shop, list_tools: Callable[[], Awaitable[list[Tool]]]) -> None:
+
+def current_caller() -> Caller | None:
+    """Who made the request being handled (set by AccessGate); None outside a request."""
+    return _CALLER.get()
+
+
+@contextmanager
+def _calling(caller: Caller) -> Iterator[None]:
+    token = _CALLER.set(caller)
+    try:
+        yield
+    finally:
+        _CALLER.reset(token)
+
+
+def _record(uri: str) -> tuple[str, RecordKind, str] | None:
+    """(scope, kind, id) of the record resource `uri` names; None for any other URI."""
+    for template, (scope, kind) in RESOURCE_RECORDS.items():
+        base = template.split("{")[0]
+        if uri.startswith(base) and "/" not in uri.removeprefix(base):
+            record_id = urllib.parse.unquote(uri.removeprefix(base))
+            return scope, kind, order_id_from_uri(record_id) if kind == "order" else record_id
+    return None
+
+
+class AccessGate:
+    """The SDK middleware that applies scopes, read-only mode and customer binding to every tool call,
+    resource read and prompt."""
+
+    def __init__(
+        self,
+        shop: Shop,
+        list_tools: Callable[[], Awaitable[list[Tool]]],
+        prompt_tools: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
         self.shop = shop
         self._list_tools = list_tools
         self._tools: dict[str, Tool] | None = None
+        self._prompt_tools = prompt_tools or {}
 
     def caller(self) -> Caller:
         settings = self.shop.settings
@@ -212,9 +263,13 @@ class AccessGate:
         return Caller(token.subject or token.client_id, frozenset(token.scopes), customer, settings.read_only)
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        caller = self.caller()
+        with _calling(caller):
+            return await self._gate(ctx, call_next, caller)
+
+    async def _gate(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext, caller: Caller) -> HandlerResult:
         if ctx.method == "tools/list":
             listing = _as_dict(await call_next(ctx))
-            caller = self.caller()
             tools = [
                 t
                 for t in listing.get("tools", [])
@@ -223,7 +278,53 @@ class AccessGate:
             return {**listing, "tools": tools}
         if ctx.method == "tools/call" and ctx.params is not None:
             return await self._call(ctx, call_next)
+        if ctx.method == "resources/templates/list":
+            listing = _as_dict(await call_next(ctx))
+            templates = [
+                t
+                for t in listing.get("resourceTemplates", [])
+                if t["uriTemplate"] not in RESOURCE_RECORDS or caller.may_read(RESOURCE_RECORDS[t["uriTemplate"]][0])
+            ]
+            return {**listing, "resourceTemplates": templates}
+        if ctx.method == "resources/read" and ctx.params is not None:
+            await self._check_read(str(ctx.params.get("uri", "")), caller)
+        if ctx.method == "prompts/list":
+            listing = _as_dict(await call_next(ctx))
+            offered = [p for p in listing.get("prompts", []) if await self._prompt_offered(p["name"], caller)]
+            return {**listing, "prompts": offered}
+        if ctx.method == "prompts/get" and ctx.params is not None:
+            name = str(ctx.params.get("name", ""))
+            if not await self._prompt_offered(name, caller):
+                raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {excerpt(name)}")
         return await call_next(ctx)
+
+    async def _check_read(self, uri: str, caller: Caller) -> None:
+        """Refuse a record resource outside the caller's scopes, or another customer's (as if missing)."""
+        record = _record(uri)
+        if record is None:
+            return
+        scope, kind, record_id = record
+        if not caller.may_read(scope):
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"Reading {excerpt(uri)} needs the scope {scope}, which this session's token does not have.",
+                data={"uri": uri},
+            )
+        if caller.customer is None:
+            return
+        owner = record_id if kind == "customer" else await ownership.owner(self.shop.db.read, kind, record_id)
+        if owner != caller.customer:
+            raise MCPError(
+                code=INVALID_PARAMS, message=str(_missing(kind, record_id, caller.customer)), data={"uri": uri}
+            )
+
+    async def _prompt_offered(self, name: str, caller: Caller) -> bool:
+        """A prompt is offered when every tool it tells the model to use is offered to the caller."""
+        for tool_name in self._prompt_tools.get(name, ()):
+            tool = await self._tool(tool_name)
+            if tool is None or not caller.offered(tool_name, read_only=_read_only(tool)):
+                return False
+        return True
 
     async def _tool(self, name: str) -> Tool | None:
         if self._tools is None:
@@ -235,7 +336,7 @@ class AccessGate:
         name = str(ctx.params.get("name", ""))
         arguments = ctx.params.get("arguments") or {}
         tool = await self._tool(name)
-        caller = self.caller()
+        caller = current_caller() or self.caller()
         if tool is None or not isinstance(arguments, Mapping):
             return await call_next(ctx)  # the server answers unknown tools and malformed requests itself
         missing = caller.missing_scope(name)

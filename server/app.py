@@ -12,11 +12,13 @@ from urllib.parse import urlsplit
 from mcp.server.auth.settings import AuthSettings
 from pydantic import AnyHttpUrl
 
-from . import __version__
+from . import __version__, client_log, completions, prompts, resources
 from .access import TOOL_SCOPES, AccessGate, FileTokenVerifier
+from .client_log import ClientLog
 from .db import readable
 from .mcp_server import ShopServer
 from .observability import CallObserver, Metrics, healthz_endpoint, metrics_endpoint
+from .prompts import PROMPT_TOOLS
 from .settings import Settings
 from .shop import Shop
 from .tokens import AuthFile
@@ -70,10 +72,16 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
     register_all(server, shop)
     for name in set(ALL_TOOLS) - enabled:
         server.remove_tool(name)
+    resources.register(server, shop, enabled)
+    prompts.register(server, enabled)
+    completions.register(server, shop)
+    client_log.register(server)
     metrics = Metrics()
-    # Outermost first: every call is observed, the gate's refusals included.
+    # Outermost first: every request's log records reach its client; every call is observed, the gate's
+    # refusals included.
+    server.middleware.append(ClientLog())
     server.middleware.append(CallObserver(metrics, known_tools=set(TOOL_SCOPES)))
-    server.middleware.append(AccessGate(shop, server.list_tools))
+    server.middleware.append(AccessGate(shop, server.list_tools, PROMPT_TOOLS))
     server.custom_route("/healthz", methods=["GET"])(healthz_endpoint(functools.partial(database_answers, shop)))
     server.custom_route("/metrics", methods=["GET"])(metrics_endpoint(metrics))
     # The SDK keeps no public count of open HTTP sessions; read its table (0 before HTTP starts, and on stdio).

@@ -40,7 +40,7 @@ log = logging.getLogger("shopdesk")
 IdempotencyKey = Annotated[
     str | None,
     Field(
-        description="Makes a retry safe, e.g. a UUID.",
+        description="A UUID makes a retry safe.",
         max_length=100,
         pattern=r"^[A-Za-z0-9_.:-]+$",
     ),

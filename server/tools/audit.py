@@ -20,13 +20,13 @@ from .results import lookup, present
 def register(server: ShopServer, shop: Shop) -> None:
     @server.tool(annotations=lookup("Read the audit log"))
     async def list_audit_events(
-        since: Annotated[IsoDate, Field(description="Only events at or after this time (UTC).")] = None,
+        since: Annotated[IsoDate, Field(description="Only events at or after this time (ISO 8601, UTC).")] = None,
         user_id: Annotated[UserId | None, Field(description="Only events about this customer.")] = None,
         order_id: Annotated[OrderId | None, Field(description="Only events about this order.")] = None,
         cursor: Cursor = None,
         limit: PageSize = 20,
     ) -> Annotated[CallToolResult, AuditPage]:
-        """The audit log, oldest first: each write call with time, caller, customer, masked arguments and
+        """The audit log, oldest first: each write call's time, caller, customer, masked arguments and
         outcome. For administrators."""
         rows, last = await repo.search(
             shop.db.read,

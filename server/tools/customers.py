@@ -135,8 +135,8 @@ def register(server: ShopServer, shop: Shop) -> None:
         cursor: Cursor = None,
         limit: PageSize = 20,
     ) -> Annotated[CallToolResult, CustomerPage]:
-        """Search customers by the start of name, email or phone, or by zip. For staff work: identify a
-        caller with find_user_id_by_email. Returns a page and a cursor."""
+        """Search customers by the start of name, email or phone, or by zip; a page and a cursor. For staff
+        work: identify a caller with find_user_id_by_email."""
         if not any((name, email, phone, zip)):
             raise InvalidArguments(
                 "search_customers needs at least one filter.", "Pass a name, email, phone or zip (or a part of it)."

@@ -47,15 +47,15 @@ def register(server: ShopServer, shop: Shop) -> None:
     async def search_orders(
         user_id: Annotated[UserId | None, Field(description="Only this customer's orders.")] = None,
         status: Annotated[OrderStatus | None, Field(description="Only orders with this status.")] = None,
-        placed_from: Annotated[IsoDate, Field(description="Placed at or after this time.")] = None,
-        placed_to: Annotated[IsoDate, Field(description="Placed before this time.")] = None,
+        placed_from: Annotated[IsoDate, Field(description="Placed at or after this time (ISO 8601).")] = None,
+        placed_to: Annotated[IsoDate, Field(description="Placed before this time (ISO 8601).")] = None,
         product_id: Annotated[ProductId | None, Field(description="Only orders containing this product.")] = None,
         item_id: Annotated[ItemId | None, Field(description="Only orders containing this exact item.")] = None,
         cursor: Cursor = None,
         limit: PageSize = 20,
     ) -> Annotated[CallToolResult, OrderPage]:
-        """Search orders, newest first, by customer, status, dates, product or item. Returns a page of
-        summaries and a cursor."""
+        """Search orders, newest first, by customer, status, dates, product or item; a page of summaries and
+        a cursor."""
         rows, last = await repo.search(
             shop.db.read,
             user_id=user_id,

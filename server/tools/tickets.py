@@ -211,8 +211,8 @@ def register(server: ShopServer, shop: Shop) -> None:
         summary: Annotated[LongText, Field(description="The customer's issue, for the human agent.")],
         idempotency_key: IdempotencyKey = None,
     ) -> Annotated[CallToolResult, Transfer]:
-        """Transfer the customer to a human agent, with a summary, when they ask for one or the request is
-        beyond the tools and policy; then tell them so."""
+        """Hand the customer to a human agent, with a summary, when they ask for one or the request is
+        beyond the tools and policy; then tell them."""
 
         async def transfer(conn: aiosqlite.Connection) -> Written:
             ticket_id = await repo.create(

@@ -1,0 +1,61 @@
+"""Ids that start with what the person has typed so far, for argument completion: a range on an index."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from .tickets import ticket_id as public_ticket_id
+
+# A range [prefix, prefix + this) holds every string starting with prefix (ids are ASCII).
+_AFTER_LAST = "\U0010ffff"
+
+
+async def order_ids(conn: aiosqlite.Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
+    """Order ids starting with `prefix`, in order; only `customer`'s when one is given."""
+    if customer is None:
+        sql = "SELECT order_id FROM orders WHERE order_id >= ? AND order_id < ? ORDER BY order_id LIMIT ?"
+        args: tuple[object, ...] = (prefix, prefix + _AFTER_LAST, limit)
+    else:
+        sql = (
+            "SELECT o.order_id FROM orders o JOIN customers c ON c.id = o.customer_id "
+            "WHERE c.user_id = ? AND o.order_id >= ? AND o.order_id < ? ORDER BY o.order_id LIMIT ?"
+        )
+        args = (customer, prefix, prefix + _AFTER_LAST, limit)
+    async with conn.execute(sql, args) as cur:
+        return [str(row[0]) for row in await cur.fetchall()]
+
+
+async def user_ids(conn: aiosqlite.Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
+    if customer is not None:
+        return [customer] if customer.startswith(prefix) else []
+    sql = "SELECT user_id FROM customers WHERE user_id >= ? AND user_id < ? ORDER BY user_id LIMIT ?"
+    async with conn.execute(sql, (prefix, prefix + _AFTER_LAST, limit)) as cur:
+        return [str(row[0]) for row in await cur.fetchall()]
+
+
+def _key_range(prefix: str) -> tuple[int, int] | None:
+    """The ticket keys whose public id (TCK- and six digits) starts with `prefix`; None: no such key."""
+    digits = prefix.upper().removeprefix("TCK-")
+    if "TCK-".startswith(prefix.upper()):
+        return (0, 10**12)
+    if not prefix.upper().startswith("TCK-") or not digits.isdigit() or len(digits) > 6:
+        return None
+    scale = 10 ** (6 - len(digits))
+    return (int(digits) * scale, (int(digits) + 1) * scale)
+
+
+async def ticket_ids(conn: aiosqlite.Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
+    keys = _key_range(prefix)
+    if keys is None:
+        return []
+    if customer is None:
+        sql = "SELECT id FROM tickets WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"
+        args: tuple[object, ...] = (*keys, limit)
+    else:
+        sql = (
+            "SELECT t.id FROM tickets t JOIN customers c ON c.id = t.customer_id "
+            "WHERE c.user_id = ? AND t.id >= ? AND t.id < ? ORDER BY t.id LIMIT ?"
+        )
+        args = (customer, *keys, limit)
+    async with conn.execute(sql, args) as cur:
+        return [public_ticket_id(int(row[0])) for row in await cur.fetchall()]
