@@ -21,7 +21,7 @@ from . import __version__, cli_audit, cli_tokens
 from .db import Database, DatabaseUnavailable, build_new
 from .observability import configure_logging, configure_tracing
 from .progress import Progress
-from .settings import ENVIRONMENT, Settings, SettingsError, parse_port
+from .settings import ENVIRONMENT, Settings, SettingsError, default_db_path, parse_port
 from .toolsets import TOOLSETS
 
 _EPILOG = (
@@ -215,10 +215,17 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     return parser
 
 
+def _default_folder(db_path: Path) -> None:
+    """The default database's folder (the user's data folder) is made on first use; a --db folder is not."""
+    if db_path == default_db_path():
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+
+
 async def _init(db_path: Path, customers: int, orders: int, seed: int) -> dict[str, int]:
     from .seed import generate_into
 
     progress = Progress(orders, "orders", sys.stderr)
+    _default_folder(db_path)
     async with build_new(db_path) as db:
         counts = await generate_into(db, customers=customers, orders=orders, seed=seed, progress=progress.update)
     progress.done()
@@ -230,6 +237,7 @@ async def _import(db_path: Path, source: Path | None) -> dict[str, int]:
 
     source = source or BUNDLED_DB
     text = read_text(source)
+    _default_folder(db_path)
     async with build_new(db_path) as db:
         try:
             return await import_into(db, text)

@@ -111,6 +111,10 @@ def test_installed_away_from_the_checkout_it_imports_the_bundled_shop(wheel: Pat
     out = run("-m", "server", "--db", str(shop), "import-tau2")
     assert "the bundled τ² retail shop" in out and "500 customers, " in out and "50 products, " in out, out
     assert shop.is_file()
+    # On a fresh install the user's data folder does not exist yet; the first command makes it.
+    assert not default_db.parent.exists()
+    run("-m", "server", "init", "--customers", "3", "--orders", "3")
+    assert default_db.is_file()
 
 
 def test_importing_and_building_the_server_does_not_import_anthropic(tmp_path: Path) -> None:
