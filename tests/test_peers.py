@@ -179,10 +179,16 @@ def test_conformance_suite_on_both_protocol_versions_matches_the_baseline(peers:
     runs: list[ConformanceRun] = []
     with running(tmp_path / "shop.sqlite3") as server:
         runs = [_start_conformance(server.url, protocol, tmp_path / protocol) for protocol in PROTOCOLS]
-        for run in runs:
-            assert run.process is not None
-            run.output, _ = run.process.communicate(timeout=600)
-            run.seconds = time.monotonic() - run.started
+        try:
+            for run in runs:
+                assert run.process is not None
+                run.output, _ = run.process.communicate(timeout=600)
+                run.seconds = time.monotonic() - run.started
+        finally:
+            for run in runs:
+                if run.process is not None and run.process.poll() is None:
+                    run.process.kill()
+                    run.process.wait()
     for run in runs:
         run.scenarios = _read_scenarios(run.out)
         assert run.scenarios, f"no results from the suite on {run.protocol}:\n{run.output[-3000:]}"
