@@ -39,7 +39,7 @@ from .errors import InvalidArguments, NotFound, PolicyRefusal, ShopError, excerp
 from .observability import CALL_INFO
 from .repositories import ownership
 from .repositories.ownership import RecordKind
-from .resources import CUSTOMER_TEMPLATE, ORDER_TEMPLATE, TICKET_TEMPLATE, order_id_from_uri
+from .resources import CUSTOMER_TEMPLATE, EXPORT_TEMPLATE, ORDER_TEMPLATE, TICKET_TEMPLATE, order_id_from_uri
 from .shop import Shop
 from .tokens import SCOPES, AuthFile
 
@@ -229,6 +229,12 @@ def _calling(caller: Caller) -> Iterator[None]:
         _CALLER.reset(token)
 
 
+def _template_scope(template: str) -> str:
+    if template == EXPORT_TEMPLATE:
+        return "orders:read"
+    return RESOURCE_RECORDS[template][0] if template in RESOURCE_RECORDS else "admin"
+
+
 def _record(uri: str) -> tuple[str, RecordKind, str] | None:
     """(scope, kind, id) of the record resource `uri` names; None for any other URI."""
     for template, (scope, kind) in RESOURCE_RECORDS.items():
@@ -281,9 +287,7 @@ class AccessGate:
         if ctx.method == "resources/templates/list":
             listing = _as_dict(await call_next(ctx))
             templates = [
-                t
-                for t in listing.get("resourceTemplates", [])
-                if t["uriTemplate"] not in RESOURCE_RECORDS or caller.may_read(RESOURCE_RECORDS[t["uriTemplate"]][0])
+                t for t in listing.get("resourceTemplates", []) if caller.may_read(_template_scope(t["uriTemplate"]))
             ]
             return {**listing, "resourceTemplates": templates}
         if ctx.method == "resources/read" and ctx.params is not None:
@@ -299,7 +303,14 @@ class AccessGate:
         return await call_next(ctx)
 
     async def _check_read(self, uri: str, caller: Caller) -> None:
-        """Refuse a record resource outside the caller's scopes, or another customer's (as if missing)."""
+        """Refuse a record resource outside the caller's scopes, or another customer's (as if missing).
+        An export needs orders:read; a customer-bound session's export holds its own orders only."""
+        if uri.startswith(EXPORT_TEMPLATE.split("{")[0]) and not caller.may_read("orders:read"):
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message="Exporting orders needs the scope orders:read, which this session's token does not have.",
+                data={"uri": uri},
+            )
         record = _record(uri)
         if record is None:
             return

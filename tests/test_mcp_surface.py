@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import re
@@ -10,11 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from mcp import Client
+from mcp import Client, types
 from mcp.shared.exceptions import MCPError
 from mcp.types import LoggingMessageNotificationParams, PromptReference, ResourceTemplateReference
 from shop_support import call, connected, find_order
 
+from server import resources
 from server.access import AccessGate, Caller
 from server.app import build_server
 from server.prompts import PROMPT_TOOLS
@@ -34,7 +37,12 @@ async def test_the_policy_is_a_document(client: Client) -> None:
 
 async def test_record_resources_return_what_the_read_tools_return(client: Client, tau2_data: dict[str, Any]) -> None:
     templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
-    assert templates == {ORDER_TEMPLATE, "shopdesk://customers/{user_id}", "shopdesk://tickets/{ticket_id}"}
+    assert templates == {
+        ORDER_TEMPLATE,
+        "shopdesk://customers/{user_id}",
+        "shopdesk://tickets/{ticket_id}",
+        "shopdesk://exports/orders.csv{?status,user_id,placed_from,placed_to}",
+    }
     order = find_order(tau2_data, "delivered")
     order_id, user_id = order["order_id"], order["user_id"]
     for uri, tool, arguments in (
@@ -139,6 +147,8 @@ async def test_a_token_without_the_read_scope_gets_no_records(settings: Settings
     gate.shop = None  # type: ignore[assignment]  # a scope refusal looks nothing up
     with pytest.raises(MCPError, match="needs the scope orders:read"):
         await gate._check_read("shopdesk://orders/W1", Caller("t", frozenset({"tickets:read"})))
+    with pytest.raises(MCPError, match="Exporting orders needs the scope orders:read"):
+        await gate._check_read("shopdesk://exports/orders.csv?status=pending", Caller("t", frozenset({"tickets:read"})))
     await gate._check_read("shopdesk://policy", Caller("t", frozenset()))
 
 
@@ -167,3 +177,48 @@ async def test_log_messages_reach_the_client_at_the_level_it_chose(
         async with connected(build_server(settings), logging_callback=collect, log_level=least) as client:
             await client.call_tool("get_order_details", {"order_id": "#W0000001"})
         assert [(m.level, m.logger) for m in received] == expected
+
+
+async def read_with_progress(client: Client, uri: str) -> tuple[str, list[tuple[float, float | None]]]:
+    progress: list[tuple[float, float | None]] = []
+
+    async def report(done: float, total: float | None, message: str | None) -> None:
+        progress.append((done, total))
+
+    request = types.ReadResourceRequest(params=types.ReadResourceRequestParams(uri=uri))
+    result = await client.session.send_request(request, types.ReadResourceResult, progress_callback=report)
+    return result.contents[0].text, progress  # type: ignore[union-attr]
+
+
+async def test_an_order_export_is_csv_and_reports_its_progress(
+    client: Client, tau2_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resources, "EXPORT_BATCH", 150)
+    delivered = sorted(o for o, order in tau2_data["orders"].items() if order["status"] == "delivered")
+    text, progress = await read_with_progress(client, "shopdesk://exports/orders.csv?status=delivered")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert sorted(row["order_id"] for row in rows) == delivered
+    assert {row["status"] for row in rows} == {"delivered"}
+    total = len(delivered)
+    assert progress == [(0, total), *((min(n, total), total) for n in range(150, total + 150, 150))]
+
+
+async def test_an_export_refuses_bad_filters_and_too_many_orders(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(MCPError, match="status must be one of pending") as bad:
+        await client.read_resource("shopdesk://exports/orders.csv?status=lost")
+    assert bad.value.error.code == types.INVALID_PARAMS
+    with pytest.raises(MCPError, match="placed_from must be an ISO 8601 date"):
+        await client.read_resource("shopdesk://exports/orders.csv?placed_from=yesterday")
+    monkeypatch.setattr(resources, "EXPORT_LIMIT", 10)
+    with pytest.raises(MCPError, match="orders match, and an export holds at most 10. Narrow it"):
+        await client.read_resource("shopdesk://exports/orders.csv")
+
+
+async def test_a_customer_bound_export_holds_only_their_orders(settings: Settings, tau2_data: dict[str, Any]) -> None:
+    user_id, user = sorted(tau2_data["users"].items())[0]
+    other = sorted(tau2_data["users"])[1]
+    async with connected(build_server(replace(settings, customer=user_id))) as client:
+        text = (await client.read_resource(f"shopdesk://exports/orders.csv?user_id={other}")).contents[0].text  # type: ignore[union-attr]
+    assert sorted(row["order_id"] for row in csv.DictReader(io.StringIO(text))) == sorted(user["orders"])

@@ -163,6 +163,40 @@ async def request_exchange(
     )
 
 
+def _filters(
+    user_id: str | None,
+    status: str | None,
+    placed_from: str | None,
+    placed_to: str | None,
+    product_id: str | None,
+    item_id: str | None,
+) -> list[tuple[str, object]]:
+    return [
+        ("c.user_id = ?", user_id),
+        ("o.status = ?", status),
+        (f"{_PLACED} >= ?", placed_from),
+        ("o.placed_at < ?", placed_to),
+        ("o.id IN (SELECT order_id FROM order_items WHERE product_id = ?)", product_id),
+        ("o.id IN (SELECT order_id FROM order_items WHERE item_id = ?)", item_id),
+    ]
+
+
+async def count(
+    conn: aiosqlite.Connection,
+    *,
+    user_id: str | None = None,
+    status: str | None = None,
+    placed_from: str | None = None,
+    placed_to: str | None = None,
+) -> int:
+    """How many orders match every given filter (what search would page through)."""
+    clause, params = where(_filters(user_id, status, placed_from, placed_to, None, None))
+    sql = f"SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id {clause}"
+    async with conn.execute(sql, params) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def search(
     conn: aiosqlite.Connection,
     *,
@@ -181,12 +215,7 @@ async def search(
         [
             # After the last page's (date, id): `date <= ?` lets the index skip to it; the rest breaks ties.
             (f"{_PLACED} <= ? AND ({_PLACED} < ? OR o.id < ?)", (after[0], after[0], after[1]) if after else None),
-            ("c.user_id = ?", user_id),
-            ("o.status = ?", status),
-            (f"{_PLACED} >= ?", placed_from),
-            ("o.placed_at < ?", placed_to),
-            ("o.id IN (SELECT order_id FROM order_items WHERE product_id = ?)", product_id),
-            ("o.id IN (SELECT order_id FROM order_items WHERE item_id = ?)", item_id),
+            *_filters(user_id, status, placed_from, placed_to, product_id, item_id),
         ]
     )
     rows, last = await page(
