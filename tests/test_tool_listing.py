@@ -2,11 +2,15 @@
 
 import json
 import re
+import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
+from http_support import copy_shop, env, running
 from mcp import Client
+from mcp.client.stdio import StdioServerParameters
 from shop_support import connected
 
 from server.access import TOOL_SCOPES
@@ -181,3 +185,17 @@ def test_unknown_toolsets_and_tools_are_refused_by_name() -> None:
 
 def test_every_tool_has_a_toolset_a_scope_and_a_version() -> None:
     assert sorted(ALL_TOOLS) == sorted(set(ALL_TOOLS)) == sorted(TOOL_SCOPES) == sorted(TOOL_VERSIONS)
+
+
+async def test_toolsets_apply_over_http_and_stdio_alike(tmp_path: Path, tau2_template: Path) -> None:
+    db = copy_shop(tau2_template, tmp_path)
+    with running(db, "--toolsets", "tickets", "--tools", "get_order_details") as server:
+        async with connected(server.url) as client:
+            over_http = sorted(t.name for t in (await client.list_tools()).tools)
+    chosen = {"SHOPDESK_TOOLSETS": "tickets", "SHOPDESK_TOOLS": "get_order_details"}
+    stdio = StdioServerParameters(
+        command=sys.executable, args=["-m", "server", "serve", "--db", str(db)], env={**env(), **chosen}
+    )
+    async with connected(stdio) as client:
+        over_stdio = sorted(t.name for t in (await client.list_tools()).tools)
+    assert over_http == over_stdio == sorted([*TOOLSETS["tickets"], "get_order_details"])
