@@ -172,9 +172,25 @@ async def test_cancelling_for_another_reason_fails_the_db_check(
 
     assert outcomes[index].ok
     assert not result.db_match and not result.passed
-    assert f"orders[{gold['order_id']!r}].cancel_reason: expected {gold['reason']!r}, got {other!r}" in (
-        result.differences
+    assert result.differences == (
+        f"orders[{gold['order_id']!r}].cancel_reason: expected {gold['reason']!r}, got {other!r}",
     )
+
+
+@module_loop
+async def test_leaving_out_the_cancellation_names_the_status_and_the_missing_refund(
+    gold_replayer: Replayer, agent_replayer: Replayer
+) -> None:
+    task, index = first_write("cancel_pending_order", lambda task, action: names(task).count(action.name) == 1)
+    order = task.evaluation_criteria.actions[index].arguments["order_id"]
+    reads_only = [a for a in task.evaluation_criteria.actions if a.name not in WRITES]
+
+    result, _ = await run_changed(task, reads_only, gold_replayer, agent_replayer)
+
+    assert not result.passed
+    assert f"orders[{order!r}].status: expected 'cancelled', got 'pending'" in result.differences
+    refund = [line for line in result.differences if line.startswith(f"orders[{order!r}].payment_history[")]
+    assert refund and all(line.endswith(", missing") and "'refund'" in line for line in refund)
 
 
 @module_loop
@@ -367,6 +383,13 @@ def test_the_db_check_compares_the_whole_state() -> None:
     result = score(task, other, [], expected=state)
     assert not result.passed
     assert result.differences == ("products['1'].variants['2'].available: expected True, got False",)
+
+    paid = {"orders": {"#W1": {"payment_history": [{"transaction_type": "payment", "amount": 5.0}]}}}
+    refunded = json.loads(json.dumps(paid))
+    refunded["orders"]["#W1"]["payment_history"].append({"transaction_type": "refund", "amount": 5.0})
+    assert score(task, refunded, [], expected=paid).differences == (
+        "orders['#W1'].payment_history[1]: not expected, got {'transaction_type': 'refund', 'amount': 5.0}",
+    )
 
 
 # --- pass^k ------------------------------------------------------------------------------------------------------

@@ -235,26 +235,32 @@ def diff(expected: Any, got: Any, limit: int = MAX_DIFFERENCES) -> list[str]:
     return lines
 
 
-def _diff(expected: Any, got: Any, path: str, out: list[str]) -> None:
+# The maps of the τ² format keyed by record id (user, order, product, item, payment method): their keys are shown
+# as ['#W0000000'], field names as .status.
+_KEYED_BY_ID = frozenset({"users", "orders", "products", "variants", "payment_methods"})
+
+
+def _diff(expected: Any, got: Any, path: str, out: list[str], *, by_id: bool = False) -> None:
     if isinstance(expected, dict) and isinstance(got, dict):
         for key in list(expected) + [k for k in got if k not in expected]:
-            where = f"{path}.{key}" if path and _plain(key) else f"{path}[{key!r}]" if path else str(key)
+            where = f"{path}[{key!r}]" if by_id else f"{path}.{key}" if path else str(key)
             if key not in got:
                 out.append(f"{where}: expected {_short(expected[key])}, missing")
             elif key not in expected:
                 out.append(f"{where}: not expected, got {_short(got[key])}")
             else:
-                _diff(expected[key], got[key], where, out)
-    elif isinstance(expected, list) and isinstance(got, list) and len(expected) == len(got) and _nested(expected):
-        for index, (e, g) in enumerate(zip(expected, got, strict=True)):
-            _diff(e, g, f"{path}[{index}]", out)
+                _diff(expected[key], got[key], where, out, by_id=not by_id and key in _KEYED_BY_ID)
+    elif isinstance(expected, list) and isinstance(got, list) and _nested(expected + got):
+        shared = min(len(expected), len(got))
+        for index in range(shared):
+            _diff(expected[index], got[index], f"{path}[{index}]", out)
+        # Entries one side has past the other's end, e.g. a refund added to a payment history.
+        for index in range(shared, len(expected)):
+            out.append(f"{path}[{index}]: expected {_short(expected[index])}, missing")
+        for index in range(shared, len(got)):
+            out.append(f"{path}[{index}]: not expected, got {_short(got[index])}")
     elif canonical_value(expected) != canonical_value(got):
         out.append(f"{path}: expected {_short(expected)}, got {_short(got)}")
-
-
-def _plain(key: object) -> bool:
-    # Field names read as attributes; record ids (order, user, product, item, payment method) as keys.
-    return isinstance(key, str) and key.isidentifier() and not any(c.isdigit() for c in key)
 
 
 def _nested(values: list[Any]) -> bool:
