@@ -24,9 +24,10 @@ from .progress import Progress
 from .settings import ENVIRONMENT, Settings, SettingsError, default_db_path, parse_port
 from .toolsets import TOOLSETS
 
+_WIDEST = max(map(len, ENVIRONMENT))
 _EPILOG = (
     "environment variables (a flag wins over its variable):\n"
-    + "\n".join(f"  {name:<20}{meaning}" for name, meaning in ENVIRONMENT.items())
+    + "\n".join(f"  {name:<{_WIDEST}}  {meaning}" for name, meaning in ENVIRONMENT.items())
     + "\n\nRun `shopdesk COMMAND --help` for a command's own options."
 )
 

@@ -31,7 +31,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CallToolResult, TextContent, Tool
+from mcp.types import INVALID_PARAMS, CallToolResult, Prompt, TextContent, Tool
 from pydantic import BaseModel
 
 from . import not_found
@@ -254,11 +254,13 @@ class AccessGate:
         shop: Shop,
         list_tools: Callable[[], Awaitable[list[Tool]]],
         prompt_tools: Mapping[str, Collection[str]] | None = None,
+        list_prompts: Callable[[], Awaitable[list[Prompt]]] | None = None,
     ) -> None:
         self.shop = shop
         self._list_tools = list_tools
         self._tools: dict[str, Tool] | None = None
         self._prompt_tools = prompt_tools or {}
+        self._list_prompts = list_prompts
 
     def caller(self) -> Caller:
         settings = self.shop.settings
@@ -297,10 +299,31 @@ class AccessGate:
             offered = [p for p in listing.get("prompts", []) if await self._prompt_offered(p["name"], caller)]
             return {**listing, "prompts": offered}
         if ctx.method == "prompts/get" and ctx.params is not None:
-            name = str(ctx.params.get("name", ""))
-            if not await self._prompt_offered(name, caller):
-                raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {excerpt(name)}")
+            await self._check_prompt(str(ctx.params.get("name", "")), ctx.params.get("arguments") or {}, caller)
         return await call_next(ctx)
+
+    async def _check_prompt(self, name: str, arguments: object, caller: Caller) -> None:
+        """A prompt this caller is offered, with exactly its arguments; else invalid params saying what to send
+        (the SDK would answer an internal error)."""
+        prompts = {p.name: p for p in await self._list_prompts()} if self._list_prompts else {}
+        if name not in prompts or not await self._prompt_offered(name, caller):
+            offered = [p for p in prompts if await self._prompt_offered(p, caller)]
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"There is no prompt `{excerpt(name)}`; the prompts are {', '.join(offered)}.",
+            )
+        declared = {a.name: a.required for a in prompts[name].arguments or []}
+        given = set(arguments) if isinstance(arguments, Mapping) else set()
+        missing = sorted(a for a, required in declared.items() if required and a not in given)
+        unknown = sorted(given - set(declared))
+        if missing or unknown:
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"The prompt {name} takes the arguments {', '.join(declared) or '(none)'}"
+                + (f"; {', '.join(missing)} missing" if missing else "")
+                + (f"; no argument named {', '.join(excerpt(u, 30) for u in unknown[:3])}" if unknown else "")
+                + ".",
+            )
 
     async def _check_read(self, uri: str, caller: Caller) -> None:
         """Refuse a record resource outside the caller's scopes, or another customer's (as if missing).
@@ -331,6 +354,8 @@ class AccessGate:
 
     async def _prompt_offered(self, name: str, caller: Caller) -> bool:
         """A prompt is offered when every tool it tells the model to use is offered to the caller."""
+        if name not in self._prompt_tools:
+            return False
         for tool_name in self._prompt_tools.get(name, ()):
             tool = await self._tool(tool_name)
             if tool is None or not caller.offered(tool_name, read_only=_read_only(tool)):

@@ -81,7 +81,7 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
     # refusals included.
     server.middleware.append(ClientLog())
     server.middleware.append(CallObserver(metrics, known_tools=set(TOOL_SCOPES)))
-    server.middleware.append(AccessGate(shop, server.list_tools, PROMPT_TOOLS))
+    server.middleware.append(AccessGate(shop, server.list_tools, PROMPT_TOOLS, server.list_prompts))
     server.custom_route("/healthz", methods=["GET"])(healthz_endpoint(functools.partial(database_answers, shop)))
     server.custom_route("/metrics", methods=["GET"])(metrics_endpoint(metrics))
     # The SDK keeps no public count of open HTTP sessions; read its table (0 before HTTP starts, and on stdio).

@@ -104,7 +104,8 @@ def order_page(page: OrderPage) -> str:
         return "No orders match."
     lines = [
         f"{o.order_id} | {o.customer_name} ({o.user_id}) | {o.status} | {o.placed_at or 'date unknown'} | "
-        f"{o.item_count} items, {format_money(to_cents(o.total))}: {', '.join(o.item_names)}"
+        f"{o.item_count} item{'' if o.item_count == 1 else 's'}, {format_money(to_cents(o.total))}: "
+        f"{', '.join(o.item_names)}"
         for o in page.orders
     ]
     return "\n".join([*lines, _more(page.next_cursor)])

@@ -222,3 +222,19 @@ async def test_a_customer_bound_export_holds_only_their_orders(settings: Setting
     async with connected(build_server(replace(settings, customer=user_id))) as client:
         text = (await client.read_resource(f"shopdesk://exports/orders.csv?user_id={other}")).contents[0].text  # type: ignore[union-attr]
     assert sorted(row["order_id"] for row in csv.DictReader(io.StringIO(text))) == sorted(user["orders"])
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "expected"),
+    [
+        ("no_such_prompt", {}, "There is no prompt `no_such_prompt`; the prompts are handle_return, cancel_order"),
+        ("cancel_order", {}, "The prompt cancel_order takes the arguments order_id; order_id missing."),
+        ("cancel_order", {"order_id": "#W1", "x": "1"}, "takes the arguments order_id; no argument named x."),
+    ],
+)
+async def test_a_wrong_prompt_request_is_invalid_params_that_say_what_to_send(
+    client: Client, name: str, arguments: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(MCPError) as refused:
+        await client.get_prompt(name, arguments)
+    assert refused.value.error.code == types.INVALID_PARAMS and expected in str(refused.value)
