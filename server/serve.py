@@ -16,11 +16,13 @@ import uvicorn
 from mcp.server.transport_security import TransportSecuritySettings
 
 from .app import build_server
+from .event_store import MemoryEventStore
 from .repositories import ownership
 from .settings import Settings, SettingsError
 from .shop import open_or_create
 
 log = logging.getLogger("shopdesk")
+RETRY_MS = 1000  # how soon a client should reconnect a dropped SSE stream (the `retry` field)
 
 
 async def _prepare(settings: Settings) -> None:
@@ -110,6 +112,9 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
         session_idle_timeout=settings.session_idle_timeout,
         max_sessions=settings.max_sessions,
         max_request_body_size=settings.max_request_bytes,
+        # Resumable SSE: a client that loses a stream reconnects with Last-Event-ID and gets what it missed.
+        event_store=MemoryEventStore(),
+        retry_interval=RETRY_MS,
     )
     auth = settings.auth_path()
     log.info(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from http_support import copy_shop, running
 from mcp.client.stdio import StdioServerParameters
 from shop_support import connected, server_env
 
@@ -85,3 +86,28 @@ def test_stdio_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
     assert all(m.get("jsonrpc") == "2.0" for m in messages)
     assert messages[0]["id"] == 1 and messages[0]["result"]["serverInfo"]["name"] == "shopdesk"
     assert "created a demo shop" in run.stderr  # logs go to stderr
+
+
+def test_a_dropped_http_stream_resumes_from_its_last_event(tmp_path: Path, tau2_template: Path) -> None:
+    """The answer to a call survives a dropped SSE stream: reconnecting with Last-Event-ID replays it."""
+    db = copy_shop(tau2_template, tmp_path)
+    headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+    hello = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    with running(db) as server, httpx2.Client(timeout=10) as http:
+        initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello}
+        opened = http.post(server.url, headers=headers, json=initialize)
+        headers |= {"mcp-session-id": opened.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
+        http.post(server.url, headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_all_product_types"}}
+        answer = http.post(server.url, headers=headers, json=call).text.replace("\r\n", "\n")
+        events = [block for block in answer.split("\n\n") if block.strip()]
+        priming, response = events[0], events[-1]
+        assert "retry: 1000" in priming and '"id":2' in response
+        first_id = priming.split("id: ")[1].split("\n")[0]
+        replayed = []
+        with http.stream("GET", server.url, headers={**headers, "last-event-id": first_id}) as stream:
+            for line in stream.iter_lines():
+                replayed.append(line)
+                if line.startswith("data:"):
+                    break
+    assert "\n".join(replayed) == response.strip()
