@@ -62,6 +62,8 @@ class Options:
     max_tool_failures: int = 3
     destructive: str = "ask"  # "ask" the person, "allow" (--yes), or "refuse"
     select_tool_groups: bool = True
+    # Added to SYSTEM_PROMPT when set, e.g. the shop's policy (the τ² runner passes shopdesk://policy).
+    system_prompt: str | None = None
 
 
 @dataclass
@@ -230,12 +232,16 @@ class Agent:
             tools = select_tools(tools, self.conversation.user_texts)
         return claude_tools(tools)
 
+    def _system_prompt(self) -> str:
+        extra = self.options.system_prompt
+        return f"{SYSTEM_PROMPT}\n\n{extra}" if extra else SYSTEM_PROMPT
+
     async def _stream(self, model: str) -> Any:
         request: dict[str, Any] = {
             "model": model,
             "max_tokens": self.options.max_output_tokens,
             # The system prompt and the tool definitions are the stable prefix: cache both.
-            "system": [{"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}],
+            "system": [{"type": "text", "text": self._system_prompt(), "cache_control": {"type": "ephemeral"}}],
             "tools": self._tool_definitions(),
             "messages": self.conversation.messages,
         }
