@@ -18,6 +18,7 @@ from shop_support import ROOT
 
 from client_demo.tau2.__main__ import main
 from client_demo.tau2.customer import GREETING
+from client_demo.tau2.runner import TRANSFERRED_NOTE
 from server.resources import POLICY
 
 ORDER = "#W9284598"
@@ -153,6 +154,38 @@ def test_the_budget_stops_a_run_and_a_resumed_run_skips_finished_trials(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["complete"] and summary["stopped"] is None and summary["this_run"]["trials"] == 1
     assert summary["overall"]["trials"] == 2
+
+
+def test_a_transfer_ends_the_call_and_a_cut_off_run_scores_zero(environment: Any, tmp_path: Path) -> None:
+    """Emma's order is cancelled as the gold says, but she never stops talking: cut off at --max-turns, the run
+    scores 0 whatever the shop holds, as in τ². Lei is transferred; told so, the customer ends with ###TRANSFER###."""
+
+    def customer(body: dict[str, Any]) -> dict[str, Any]:
+        own = [m for m in body["messages"] if m["role"] == "assistant"]
+        if not own:
+            return say(OPENING[next(n for n in OPENING if n in body["system"])])
+        if TRANSFERRED_NOTE in text_of(body["messages"][-1]["content"]):
+            return say("###TRANSFER###")
+        return say("One more question about my order, please.")
+
+    def agent(body: dict[str, Any]) -> dict[str, Any]:
+        if "laptop" in text_of(body["messages"][0]["content"]) and len(body["messages"]) == 1:
+            return call("transfer_to_human_agents", {"summary": "Wants a laptop exchanged."})
+        if "laptop" in text_of(body["messages"][0]["content"]):
+            return say("You are being transferred to a human agent. Please hold on.")
+        return agent_player(body)
+
+    environment(FakeTau2API(agent, customer))
+    out = tmp_path / "run"
+
+    assert main(["--tasks", "90,94", "--out", str(out), "--max-turns", "3"]) == 0
+
+    results = {r["task_id"]: r for r in lines(out / "results.jsonl")}
+    assert results["90"]["termination"] == "max_turns" and results["90"]["exchanges"] == 3
+    assert results["90"]["db_match"] and not results["90"]["passed"]
+    assert (results["94"]["termination"], results["94"]["stop_token"]) == ("user_stop", "###TRANSFER###")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["overall"]["unscored_endings"] == 1 and summary["overall"]["pass_hat_k"]["1"]["value"] == 0
 
 
 @pytest.mark.parametrize(
