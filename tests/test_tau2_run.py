@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from demo_support.fake_anthropic import FakeMessagesAPI
 from demo_support.fake_tau2 import FakeTau2API, call, is_customer, say, text_of
 from shop_support import ROOT
 
@@ -53,7 +54,7 @@ def agent_player(body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    def start(api: FakeTau2API) -> FakeTau2API:
+    def start(api: Any) -> Any:
         api.start()
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
@@ -61,7 +62,7 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         started.append(api)
         return api
 
-    started: list[FakeTau2API] = []
+    started: list[FakeMessagesAPI] = []
     yield start
     for api in started:
         api.stop()
@@ -186,6 +187,19 @@ def test_a_transfer_ends_the_call_and_a_cut_off_run_scores_zero(environment: Any
     assert (results["94"]["termination"], results["94"]["stop_token"]) == ("user_stop", "###TRANSFER###")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["overall"]["unscored_endings"] == 1 and summary["overall"]["pass_hat_k"]["1"]["value"] == 0
+
+
+def test_an_unknown_model_stops_the_run_without_recording_trials(environment: Any, tmp_path: Path, capsys: Any) -> None:
+    api = environment(FakeMessagesAPI())
+    api.error(404, "not_found_error", "model: claude-nope")
+    out = tmp_path / "run"
+
+    assert main(["--tasks", "90,94", "--out", str(out), "--concurrency", "1", "--customer-model", "claude-nope"]) == 1
+
+    assert len(api.requests) == 1 and not (out / "results.jsonl").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert "no such model" in summary["stopped"] and summary["trials_recorded"] == 0
+    assert "stopping: customer model claude-nope: no such model" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -174,7 +174,8 @@ async def run(args: argparse.Namespace, tasks: list[Task], options: RunOptions, 
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(table(summary))
     print(f"results: {runner.results_path}; summary: {out / 'summary.json'}")
-    return 0 if summary["complete"] else 1
+    # 0: every trial ran and ended in a score (pass or fail); 1: stopped early, or an API or server failed a trial.
+    return 0 if summary["complete"] and not summary["overall"]["error_endings"] else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from .runner import SCORED_ENDINGS, TrialResult
+from .runner import ERROR_ENDINGS, SCORED_ENDINGS, TrialResult
 from .scoring import pass_hat_k
 from .tasks import Task
 
@@ -75,6 +75,8 @@ def summarize(
             "passes": sum(r.passed for r in kept),
             # Runs that ended otherwise than by the customer or the agent score 0, as in τ².
             "unscored_endings": sum(r.termination not in SCORED_ENDINGS for r in kept),
+            # Of those, the ones an API or the MCP server failed (not the agent): worth running again.
+            "error_endings": sum(r.termination in ERROR_ENDINGS for r in kept),
             "terminations": dict(Counter(r.termination for r in kept)),
             "cost_usd": round(sum(r.cost_usd for r in kept), 6),
             "agent": _tokens(kept, "agent"),

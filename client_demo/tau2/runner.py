@@ -58,6 +58,7 @@ AGENT_ERROR = "agent_error"  # the Claude API failed the agent after retries
 CUSTOMER_ERROR = "customer_error"  # the Claude API failed the customer after retries, or it said nothing
 INFRASTRUCTURE_ERROR = "infrastructure_error"  # the MCP server could not be started or the connection broke
 SCORED_ENDINGS = frozenset({USER_STOP, AGENT_STOPPED, TRANSFERRED})
+ERROR_ENDINGS = frozenset({AGENT_ERROR, CUSTOMER_ERROR, INFRASTRUCTURE_ERROR})
 
 # API answers that no retry or other trial can fix: the run stops instead of recording failures.
 FATAL_STATUSES = {401: "the API key was refused", 403: "the API key may not do this", 404: "no such model"}
@@ -224,6 +225,14 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def find_fatal(error: BaseException) -> FatalRunError | None:
+    if isinstance(error, FatalRunError):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        return next((found for inner in error.exceptions if (found := find_fatal(inner))), None)
+    return None
+
+
 def fatal_status(text: str) -> str | None:
     found = re.search(r"answered (\d{3})", text)
     if found and int(found.group(1)) in FATAL_STATUSES:
@@ -318,9 +327,9 @@ async def run_trial(
                 if live is not None:
                     live["agent"] = agent.usage
                 ending = await converse(agent, customer, options.max_turns)
-        except FatalRunError:
-            raise
         except Exception as error:  # the server would not start, or the connection broke mid-run
+            if fatal := find_fatal(error):  # raised inside the connection's task group: unwrapped
+                raise fatal from error
             ending = Conversation(INFRASTRUCTURE_ERROR, detail=describe_error(error))
         final = await export_state(db_path)
     messages = agent.conversation.messages if agent else []
