@@ -19,7 +19,7 @@ from shop_support import ROOT
 
 from client_demo.tau2.__main__ import main
 from client_demo.tau2.customer import GREETING
-from client_demo.tau2.runner import TRANSFERRED_NOTE
+from client_demo.tau2.runner import TRANSFERRED_NOTE, read_results
 from server.resources import POLICY
 
 ORDER = "#W9284598"
@@ -145,11 +145,14 @@ def test_the_budget_stops_a_run_and_a_resumed_run_skips_finished_trials(
     assert main(["--tasks", "90,94", "--out", str(out), "--agent-model", "claude-sonnet-5-5"]) == 2
     assert "other options" in capsys.readouterr().err
 
+    # A run killed while writing leaves half a line: the resumed run skips it and writes on a line of its own.
+    with (out / "results.jsonl").open("a") as file:
+        file.write('{"task_id": "94", "tri')
     before = len(api.customer_requests)
     code = main(["--tasks", "90,94", "--out", str(out), "--budget", "5"])
 
     assert code == 0
-    assert [(r["task_id"], r["trial"]) for r in lines(out / "results.jsonl")] == [("90", 0), ("94", 0)]
+    assert [(r.task_id, r.trial) for r in read_results(out / "results.jsonl")] == [("90", 0), ("94", 0)]
     resumed = api.customer_requests[before:]
     assert resumed and all("Lei Wilson" in r["system"] for r in resumed)
     summary = json.loads((out / "summary.json").read_text())

@@ -474,8 +474,10 @@ class Runner:
             return self._expected[task.id]
 
     def _record(self, result: TrialResult, total: int) -> None:
+        torn = self.results_path.exists() and not self.results_path.read_bytes().endswith(b"\n")
         with self.results_path.open("a", encoding="utf-8") as file:
-            file.write(result.to_json() + "\n")
+            # A line cut short by a killed run is left on a line of its own (read_results skips it).
+            file.write(("\n" if torn and self.results_path.stat().st_size else "") + result.to_json() + "\n")
         self.state.results.append(result)
         self.state.spent_usd += result.cost_usd
         verdict = "PASS" if result.passed else "FAIL"
