@@ -97,9 +97,13 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tickets": (("ticket", "human", "escalat"), ("ticket", "complain", "human", "escalat", "agent", "follow")),
 }
 ALWAYS = "core"  # identifying the customer, profiles, arithmetic: every conversation needs these
+# The way out of any request the tools cannot handle, whatever the conversation is about.
+ALWAYS_OFFERED = frozenset({"transfer_to_human_agents"})
 
 
 def group_of(tool_name: str) -> str:
+    if tool_name in ALWAYS_OFFERED:
+        return ALWAYS
     for group, (name_words, _) in GROUPS.items():
         if any(word in tool_name for word in name_words):
             return group

@@ -95,6 +95,12 @@ def test_tool_groups_follow_the_conversation() -> None:
     assert select_tools(tools, ["hello"]) == tools  # nothing called for: everything
 
 
+def test_the_transfer_to_a_human_is_offered_whatever_the_conversation_is_about() -> None:
+    transfer = tool("transfer_to_human_agents", {"summary": {"type": "string"}}, ["summary"])
+    chosen = select_tools([ORDER, CANCEL, TICKET, transfer], ["Please cancel my order"])
+    assert [t.name for t in chosen] == ["get_order_details", "cancel_pending_order", "transfer_to_human_agents"]
+
+
 def test_a_text_result_goes_as_one_string() -> None:
     result = CallToolResult(
         content=[TextContent(type="text", text="Order #W1: delivered"), TextContent(type="text", text="2 items")]
