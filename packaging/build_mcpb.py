@@ -180,6 +180,9 @@ def bundle_files(tools: list[dict[str, str]]) -> dict[str, bytes]:
     for path in sorted((ROOT / "server").rglob("*.py")):
         if "__pycache__" not in path.parts:
             files[path.relative_to(ROOT).as_posix()] = path.read_bytes()
+    # The MCP Apps views (server/apps_ui.py), as in the wheel.
+    for path in sorted((ROOT / "server" / "views").glob("*.html")):
+        files[path.relative_to(ROOT).as_posix()] = path.read_bytes()
     data = ROOT / "data" / "tau2-retail"
     for pattern in DATA_PATTERNS:
         for path in sorted(data.glob(pattern)):

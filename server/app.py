@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from mcp.server.auth.settings import AuthSettings
 from pydantic import AnyHttpUrl
 
-from . import __version__, client_log, completions, prompts, resources
+from . import __version__, apps_ui, client_log, completions, prompts, resources
 from .access import TOOL_SCOPES, AccessGate, FileTokenVerifier
 from .client_log import ClientLog
 from .db import readable
@@ -68,6 +68,8 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
         tool_versions=TOOL_VERSIONS,
         # A confirmation token is used only with --confirm always; elsewhere it would be noise the model reads.
         hidden_arguments=() if shop.settings.confirm == "always" else ("confirmation_token",),
+        # MCP Apps: the views of an order, a customer and a ticket (apps_ui.py).
+        extensions=[apps_ui.extension(enabled)],
     )
     register_all(server, shop)
     for name in set(ALL_TOOLS) - enabled:
@@ -80,6 +82,7 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
     # Outermost first: every request's log records reach its client; every call is observed, the gate's
     # refusals included.
     server.middleware.append(ClientLog())
+    server.middleware.append(apps_ui.ViewsForAppsClients())
     server.middleware.append(CallObserver(metrics, known_tools=set(TOOL_SCOPES)))
     server.middleware.append(AccessGate(shop, server.list_tools, PROMPT_TOOLS, server.list_prompts))
     server.custom_route("/healthz", methods=["GET"])(healthz_endpoint(functools.partial(database_answers, shop)))

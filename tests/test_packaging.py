@@ -19,6 +19,7 @@ from server import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = sorted(p.name for p in (ROOT / "data" / "tau2-retail").iterdir() if p.is_file())  # all of it ships
+VIEWS = sorted(p.name for p in (ROOT / "server" / "views").glob("*.html"))  # the MCP Apps views
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def test_the_wheel_holds_the_packages_and_the_data_only(wheel: Path) -> None:
     assert {n for n in names if n.endswith(".py")} == modules
     assert {n for n in names if not n.endswith(".py") and not n.startswith(dist_info)} == {
         f"server/bundled_data/tau2-retail/{name}" for name in DATA
-    }
+    } | {f"server/views/{name}" for name in VIEWS}
     for name, content in data.items():
         assert content == (ROOT / "data" / "tau2-retail" / name).read_bytes()
 

@@ -11,8 +11,10 @@ import pytest
 from http_support import copy_shop, env, running
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.server.apps import Apps
 from shop_support import connected
 
+from server import apps_ui
 from server.access import TOOL_SCOPES
 from server.app import build_server
 from server.settings import Settings
@@ -112,17 +114,50 @@ async def published(client: Client) -> list[dict[str, Any]]:
     return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in (await client.list_tools()).tools]
 
 
+def without_views(listing: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The listing less the MCP Apps extension's `_meta.ui` entries (issue 12 lets the listing grow by them)."""
+    return [
+        {**tool, "_meta": {key: value for key, value in tool["_meta"].items() if key != "ui"}}
+        if "_meta" in tool
+        else tool
+        for tool in listing
+    ]
+
+
 async def test_the_listing_fits_its_budget(client: Client) -> None:
-    """All tools on: the whole compact listing in 35 KB, and what a model reads of it (name, description,
-    input schema) in 4,000 tokens at four characters a token."""
+    """All tools on: the whole compact listing in 35 KB (not counting the views' `_meta.ui`), and what a model
+    reads of it (name, description, input schema) in 4,000 tokens at four characters a token."""
     listing = await published(client)
     assert len(listing) == len(ALL_TOOLS)
-    assert len(json.dumps({"tools": listing}, separators=(",", ":"))) <= 35_000
+    assert len(json.dumps({"tools": without_views(listing)}, separators=(",", ":"))) <= 35_000
     model_facing = sum(
         len(t["name"]) + len(t["description"]) + len(json.dumps(t["inputSchema"], separators=(",", ":")))
         for t in listing
     )
     assert model_facing / 4 <= 4_000
+
+
+async def test_the_views_add_only_their_meta_ui_to_the_listing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the MCP Apps views the listing differs from one without them only by `_meta.ui` on the tools that
+    have a view: what a model reads (name, description, input schema) and everything else are the same bytes."""
+    async with connected(build_server(settings)) as client:
+        with_views = await published(client)
+    monkeypatch.setattr(apps_ui, "ui", lambda uri: None)
+    monkeypatch.setattr(apps_ui, "extension", lambda enabled: Apps())
+    async with connected(build_server(settings)) as client:
+        plain = await published(client)
+    assert {t["name"] for t in with_views if "ui" in t.get("_meta", {})} == {
+        tool for tool, _, _ in apps_ui.VIEWS.values()
+    }
+    assert not any("ui" in t.get("_meta", {}) for t in plain)
+    assert json.dumps(without_views(with_views)) == json.dumps(plain)
+
+    def model_facing(listing: list[dict[str, Any]]) -> str:
+        return json.dumps([[t["name"], t["description"], t["inputSchema"]] for t in listing])
+
+    assert model_facing(with_views) == model_facing(plain)
 
 
 async def test_the_listing_is_the_same_bytes_every_time_and_for_every_session(settings: Settings) -> None:

@@ -10,7 +10,7 @@ from mcp.server.mcpserver import Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import not_found, policy, previews, render
+from .. import apps_ui, not_found, policy, previews, render
 from ..confirm import ConfirmationToken, Consent, Preview
 from ..errors import InvalidArguments
 from ..mcp_server import ShopServer
@@ -79,7 +79,7 @@ def register(server: ShopServer, shop: Shop) -> None:
             raise not_found.customer_named(first_name, last_name, zip)
         return present(UserIdResult(user_id=user_id), user_id)
 
-    @server.tool(annotations=lookup("Get a customer's profile"))
+    @server.tool(annotations=lookup("Get a customer's profile"), meta=apps_ui.ui(apps_ui.CUSTOMER_VIEW))
     async def get_user_details(user_id: UserId) -> Annotated[CallToolResult, User]:
         """Get a customer's profile: name, email, address, payment methods (with gift card balances) and
         order ids."""

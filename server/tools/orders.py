@@ -8,7 +8,7 @@ import aiosqlite
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import not_found, render
+from .. import apps_ui, not_found, render
 from ..mcp_server import ShopServer
 from ..models import Order, OrderPage
 from ..repositories import orders as repo
@@ -35,7 +35,7 @@ async def load_order(conn: aiosqlite.Connection, order_id: str) -> Order:
 
 
 def register(server: ShopServer, shop: Shop) -> None:
-    @server.tool(annotations=lookup("Get an order"))
+    @server.tool(annotations=lookup("Get an order"), meta=apps_ui.ui(apps_ui.ORDER_VIEW))
     async def get_order_details(order_id: OrderId) -> Annotated[CallToolResult, Order]:
         """Get an order: status, items (ids, options, prices), address, shipments with tracking ids and
         payments. Only 'pending' orders can be cancelled or modified; only 'delivered' ones returned or

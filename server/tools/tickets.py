@@ -10,7 +10,7 @@ from mcp.server.mcpserver import Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import not_found, policy, previews, render
+from .. import apps_ui, not_found, policy, previews, render
 from ..confirm import ConfirmationToken, Consent, Preview
 from ..mcp_server import ShopServer
 from ..models import Ticket, TicketPage, Transfer
@@ -117,7 +117,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         }
         return await perform(shop, "create_ticket", arguments, idempotency_key, open_ticket)
 
-    @server.tool(annotations=lookup("Get a support ticket"))
+    @server.tool(annotations=lookup("Get a support ticket"), meta=apps_ui.ui(apps_ui.TICKET_VIEW))
     async def get_ticket(ticket_id: TicketId) -> Annotated[CallToolResult, Ticket]:
         """Get a support ticket with its status, priority, escalation and whole message thread."""
         ticket = await _ticket(shop.db.read, ticket_id)
