@@ -9,7 +9,7 @@ rewrites a schema into the same constraints with none of that:
 - titles go (the property name says it), and so does `default: null` (not being required says it);
 - `anyOf: [X, {"type": "null"}]` becomes X with `"null"` added to its `type` (and to its `enum`);
 - a definition used once is written in place; one used more often stays in `$defs`;
-- an array's item description that repeats what the array's own description already covers goes.
+- an array that has a description of its own does not describe its items again.
 
 Nothing a validator checks is lost: types, patterns, lengths, bounds, enums, required names and
 `additionalProperties` are kept as they are.
