@@ -437,3 +437,47 @@ async def test_a_refused_call_shows_the_servers_words_in_the_view(
         assert (await alert.inner_text()).strip() == refusal["content"][0]["text"].strip()
     state = (await shop_state(settings))["orders"][order["order_id"]]
     assert state["return_items"] == [order["items"][1]["item_id"]]
+
+
+async def test_the_picker_exchanges_for_a_variant_the_product_offers(
+    settings: Settings, tau2_data: dict[str, Any]
+) -> None:
+    def replacement(order: dict[str, Any]) -> str | None:
+        item = order["items"][0]
+        variants = tau2_data["products"][item["product_id"]]["variants"].values()
+        return next((v["item_id"] for v in variants if v["available"] and v["item_id"] != item["item_id"]), None)
+
+    def card(user: dict[str, Any]) -> str | None:
+        return next((m["id"] for m in user["payment_methods"].values() if m["source"] != "gift_card"), None)
+
+    order = find_order(tau2_data, "delivered", where=lambda o, u: bool(replacement(o) and card(u)))
+    item, new_id = order["items"][0], replacement(order)
+    method = card(tau2_data["users"][order["user_id"]])
+    async with (
+        connected(build_server(settings), extensions=[APPS], elicitation_callback=Person(confirm=True)) as client,
+        browser(client) as host,
+    ):
+        view = await host.open("get_order_details", {"order_id": order["order_id"]})
+        await view.get_by_role("button", name="Return or exchange items").click()
+        await view.get_by_role("checkbox").first.check()
+        await view.get_by_label("other variants (exchange)").check()
+        await view.get_by_label(f"Replacement for {item['name']}", exact=False).select_option(new_id)
+        await view.get_by_label("Charge or refund the difference with").select_option(method)
+        assert "Price difference" in await view.locator(".summary").inner_text()
+        await view.get_by_role("button", name="Review").click()
+        await view.get_by_role("button", name="Confirm exchange").click()
+        await view.get_by_text(f"Exchange requested for order {order['order_id']}.").wait_for()
+        assert (await host.calls())[-1] == {
+            "name": "exchange_delivered_order_items",
+            "arguments": {
+                "order_id": order["order_id"],
+                "item_ids": [item["item_id"]],
+                "payment_method_id": method,
+                "new_item_ids": [new_id],
+            },
+        }
+        # The replacements offered are the product's, read through the host.
+        assert {"name": "get_product_details", "arguments": {"product_id": item["product_id"]}} in await host.calls()
+    changed = (await shop_state(settings))["orders"][order["order_id"]]
+    assert changed["status"] == "exchange requested"
+    assert (changed["exchange_items"], changed["exchange_new_items"]) == ([item["item_id"]], [new_id])
