@@ -18,6 +18,7 @@ installing shopdesk never needs Node.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from importlib import resources
 from typing import Any
@@ -46,6 +47,7 @@ def ui(uri: str) -> dict[str, Any]:
     return {"ui": {"resourceUri": uri}}
 
 
+@functools.cache  # read once per process, whatever the number of servers built
 def view_html(file: str) -> str:
     return resources.files("server").joinpath("views", file).read_text(encoding="utf-8")
 
