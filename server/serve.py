@@ -84,6 +84,24 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The HTTP server's socket, bound here rather than by uvicorn so that a port in use is an error the CLI
+    reports in one line.
+
+    With TCP_NODELAY, which the connections it accepts inherit: asyncio sets it only on sockets it creates
+    itself, and without it every answer sent as a small SSE write waited for the client's delayed ACK,
+    about 40 ms a call (bench/mcp_bench.py, HTTP, get_order_details: 13.6-15x the floor without, 1.3x with).
+    """
+    try:
+        sock = socket.create_server((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SettingsError(f"port {port} on {host} is already in use; choose another --port") from exc
+        raise SettingsError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: bool = False) -> None:
     if transport == "http":
         check_exposure(settings, no_auth=no_auth)
@@ -99,13 +117,7 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
         anyio.run(server.run_stdio_async)
         return
     host, port = settings.host, settings.port
-    # Bound here rather than by uvicorn, so that a port in use is an OSError the CLI reports in one line.
-    try:
-        sock = socket.create_server((host, port))
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise SettingsError(f"port {port} on {host} is already in use; choose another --port") from exc
-        raise SettingsError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock = listening_socket(host, port)
     app = server.streamable_http_app(
         host=host,
         transport_security=transport_security(settings),

@@ -111,3 +111,15 @@ def test_a_dropped_http_stream_resumes_from_its_last_event(tmp_path: Path, tau2_
                 if line.startswith("data:"):
                     break
     assert "\n".join(replayed) == response.strip()
+
+
+def test_the_http_socket_sends_small_answers_at_once() -> None:
+    """TCP_NODELAY on the listening socket, inherited by each connection: an SSE answer does not wait for the
+    client's delayed ACK (it cost about 40 ms a call)."""
+    from server.serve import listening_socket
+
+    with listening_socket("127.0.0.1", 0) as listener:
+        with socket.create_connection(listener.getsockname()):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
