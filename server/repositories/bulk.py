@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
+from .rows import fetch_one
+
 CUSTOMER_COLUMNS = (
     "id",
     "user_id",
@@ -100,7 +102,6 @@ async def dump(conn: aiosqlite.Connection, table: str) -> AsyncIterator[aiosqlit
 async def counts(conn: aiosqlite.Connection) -> dict[str, int]:
     result = {}
     for table in (*TABLES, "tickets"):
-        async with conn.execute(f"SELECT count(*) FROM {table}") as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(conn, f"SELECT count(*) FROM {table}")
         result[table] = int(row[0]) if row else 0
     return result

@@ -10,6 +10,7 @@ import aiosqlite
 from ..models import Address, CreditCard, CustomerName, CustomerSummary, GiftCard, Paypal, User
 from ..money import Movement, to_dollars
 from .paging import PageKey, page, where
+from .rows import fetch_one
 
 PaymentMethodModel = CreditCard | Paypal | GiftCard
 
@@ -38,8 +39,7 @@ def payment_method_from_values(
 
 
 async def internal_id(conn: aiosqlite.Connection, user_id: str) -> int | None:
-    async with conn.execute("SELECT id FROM customers WHERE user_id = ?", (user_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT id FROM customers WHERE user_id = ?", (user_id,))
     return None if row is None else int(row[0])
 
 
@@ -56,8 +56,7 @@ FROM customers c WHERE c.user_id = ?
 
 
 async def get(conn: aiosqlite.Connection, user_id: str) -> User | None:
-    async with conn.execute(_GET_CUSTOMER, (user_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, _GET_CUSTOMER, (user_id,))
     if row is None:
         return None
     methods = [
@@ -78,17 +77,16 @@ async def get(conn: aiosqlite.Connection, user_id: str) -> User | None:
 
 async def find_user_id_by_email(conn: aiosqlite.Connection, email: str) -> str | None:
     # `email` is COLLATE NOCASE, so this is a case-insensitive match that uses the index.
-    async with conn.execute("SELECT user_id FROM customers WHERE email = ? ORDER BY id LIMIT 1", (email,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT user_id FROM customers WHERE email = ? ORDER BY id LIMIT 1", (email,))
     return None if row is None else str(row[0])
 
 
 async def find_user_id_by_name_zip(conn: aiosqlite.Connection, first: str, last: str, zip_code: str) -> str | None:
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT user_id FROM customers WHERE last_name = ? AND first_name = ? AND zip = ? ORDER BY id LIMIT 1",
         (last, first, zip_code),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return None if row is None else str(row[0])
 
 
@@ -155,12 +153,12 @@ async def update_address(conn: aiosqlite.Connection, user_id: str, address: Addr
 
 async def payment_method(conn: aiosqlite.Connection, method_id: str) -> tuple[str, PaymentMethodModel] | None:
     """The payment method `method_id` with its owner's user id."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT c.user_id, p.method_id, p.source, p.brand, p.last_four, p.balance_cents FROM payment_methods p "
         "JOIN customers c ON c.id = p.customer_id WHERE p.method_id = ?",
         (method_id,),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return None if row is None else (str(row[0]), payment_method_from_values(*row[1:]))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 
 from ..db import utc_now
+from .rows import fetch_one
 
 # Keys are honoured for at least a day; older ones are cleared as new ones are stored.
 KEPT_FOR = timedelta(days=7)
@@ -17,10 +18,9 @@ KEPT_FOR = timedelta(days=7)
 
 async def find(conn: aiosqlite.Connection, subject: str, key: str) -> tuple[str, str, dict[str, Any]] | None:
     """(tool, fingerprint, result) stored under the caller's key, if any."""
-    async with conn.execute(
-        "SELECT tool, fingerprint, result FROM idempotency_keys WHERE subject = ? AND key = ?", (subject, key)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(
+        conn, "SELECT tool, fingerprint, result FROM idempotency_keys WHERE subject = ? AND key = ?", (subject, key)
+    )
     return None if row is None else (str(row[0]), str(row[1]), json.loads(row[2]))
 
 

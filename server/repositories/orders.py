@@ -14,6 +14,7 @@ from ..money import Movement, to_cents, to_dollars
 from ..statuses import OrderStatus
 from .customers import address_from_row
 from .paging import PageKey, page, where
+from .rows import fetch_one
 
 _ORDER_COLUMNS = (
     "o.id, o.order_id, c.user_id, o.status, o.address1, o.address2, o.city, o.state, o.country, o.zip, "
@@ -46,8 +47,7 @@ WHERE o.order_id = ?
 
 
 async def get(conn: aiosqlite.Connection, order_id: str) -> Order | None:
-    async with conn.execute(_GET_ORDER, (order_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, _GET_ORDER, (order_id,))
     if row is None:
         return None
     items = [
@@ -192,8 +192,7 @@ async def count(
     """How many orders match every given filter (what search would page through)."""
     clause, params = where(_filters(user_id, status, placed_from, placed_to, None, None))
     sql = f"SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id {clause}"
-    async with conn.execute(sql, params) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, sql, params)
     return int(row[0]) if row else 0
 
 
@@ -255,9 +254,9 @@ async def search(
 
 async def key_and_owner(conn: aiosqlite.Connection, order_id: str) -> tuple[int, str] | None:
     """The order's internal key and its customer's user id."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT o.id, c.user_id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.order_id = ?",
         (order_id,),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return None if row is None else (int(row[0]), str(row[1]))

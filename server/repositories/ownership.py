@@ -6,6 +6,7 @@ from typing import Literal
 
 import aiosqlite
 
+from .rows import fetch_one
 from .tickets import ticket_key
 
 RecordKind = Literal["customer", "order", "ticket", "payment_method"]
@@ -24,6 +25,5 @@ async def owner(conn: aiosqlite.Connection, kind: RecordKind, record_id: str) ->
     key: str | int | None = ticket_key(record_id) if kind == "ticket" else record_id
     if key is None:
         return None
-    async with conn.execute(_OWNER_SQL[kind], (key,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, _OWNER_SQL[kind], (key,))
     return None if row is None else str(row[0])

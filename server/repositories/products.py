@@ -9,11 +9,11 @@ import aiosqlite
 
 from ..models import ItemDetails, Product, Variant
 from ..money import to_dollars
+from .rows import fetch_one
 
 
 async def get(conn: aiosqlite.Connection, product_id: str) -> Product | None:
-    async with conn.execute("SELECT id, product_id, name FROM products WHERE product_id = ?", (product_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT id, product_id, name FROM products WHERE product_id = ?", (product_id,))
     if row is None:
         return None
     async with conn.execute(

@@ -10,6 +10,7 @@ from ..db import utc_now
 from ..models import Escalation, Ticket, TicketMessage, TicketSummary
 from ..statuses import MessageAuthor, TicketPriority, TicketStatus
 from .paging import PageKey, page, where
+from .rows import fetch_one
 
 _TICKET_ID = re.compile(r"^TCK-([0-9]{1,12})$")
 
@@ -68,8 +69,7 @@ async def get(conn: aiosqlite.Connection, public_id: str) -> Ticket | None:
     key = ticket_key(public_id)
     if key is None:
         return None
-    async with conn.execute(f"SELECT {_SUMMARY_COLUMNS} {_FROM} WHERE t.id = ?", (key,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, f"SELECT {_SUMMARY_COLUMNS} {_FROM} WHERE t.id = ?", (key,))
     if row is None:
         return None
     async with conn.execute(
