@@ -61,8 +61,8 @@ def _entry(row: aiosqlite.Row) -> dict[str, Any]:
 
 async def entries(conn: aiosqlite.Connection, target: str) -> list[dict[str, Any]]:
     """Every row about one record, oldest first."""
-    async with conn.execute(f"SELECT {_COLUMNS} FROM audit_log WHERE target = ? ORDER BY id", (target,)) as cur:
-        return [_entry(r) for r in await cur.fetchall()]
+    rows = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM audit_log WHERE target = ? ORDER BY id", (target,))
+    return [_entry(r) for r in rows]
 
 
 async def search(

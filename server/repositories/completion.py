@@ -21,16 +21,14 @@ async def order_ids(conn: aiosqlite.Connection, prefix: str, customer: str | Non
             "WHERE c.user_id = ? AND o.order_id >= ? AND o.order_id < ? ORDER BY o.order_id LIMIT ?"
         )
         args = (customer, prefix, prefix + _AFTER_LAST, limit)
-    async with conn.execute(sql, args) as cur:
-        return [str(row[0]) for row in await cur.fetchall()]
+    return [str(row[0]) for row in await conn.execute_fetchall(sql, args)]
 
 
 async def user_ids(conn: aiosqlite.Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
     if customer is not None:
         return [customer] if customer.startswith(prefix) else []
     sql = "SELECT user_id FROM customers WHERE user_id >= ? AND user_id < ? ORDER BY user_id LIMIT ?"
-    async with conn.execute(sql, (prefix, prefix + _AFTER_LAST, limit)) as cur:
-        return [str(row[0]) for row in await cur.fetchall()]
+    return [str(row[0]) for row in await conn.execute_fetchall(sql, (prefix, prefix + _AFTER_LAST, limit))]
 
 
 def _key_range(prefix: str) -> tuple[int, int] | None:
@@ -57,5 +55,4 @@ async def ticket_ids(conn: aiosqlite.Connection, prefix: str, customer: str | No
             "WHERE c.user_id = ? AND t.id >= ? AND t.id < ? ORDER BY t.id LIMIT ?"
         )
         args = (customer, *keys, limit)
-    async with conn.execute(sql, args) as cur:
-        return [public_ticket_id(int(row[0])) for row in await cur.fetchall()]
+    return [public_ticket_id(int(row[0])) for row in await conn.execute_fetchall(sql, args)]

@@ -229,13 +229,12 @@ async def search(
     items: dict[int, list[tuple[str, int]]] = {row["id"]: [] for row in rows}
     if rows:
         marks = ", ".join("?" for _ in rows)
-        async with conn.execute(
+        for r in await conn.execute_fetchall(
             f"SELECT order_id, name, price_cents FROM order_items WHERE order_id IN ({marks}) "
             "ORDER BY order_id, position",
             list(items),
-        ) as cur:
-            for r in await cur.fetchall():
-                items[r[0]].append((r[1], r[2]))
+        ):
+            items[r[0]].append((r[1], r[2]))
     summaries = [
         OrderSummary(
             order_id=r["order_id"],

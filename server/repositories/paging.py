@@ -33,8 +33,7 @@ async def page(
 ) -> tuple[list[aiosqlite.Row], PageKey | None]:
     """Run `sql` (whose last placeholder is its `LIMIT ?`) for one row more than `limit`; return the page
     and, if more rows follow, the sort key of the page's last row to continue after."""
-    async with conn.execute(sql, (*params, limit + 1)) as cur:
-        rows = list(await cur.fetchall())
+    rows = list(await conn.execute_fetchall(sql, (*params, limit + 1)))
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

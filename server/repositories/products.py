@@ -16,13 +16,12 @@ async def get(conn: aiosqlite.Connection, product_id: str) -> Product | None:
     row = await fetch_one(conn, "SELECT id, product_id, name FROM products WHERE product_id = ?", (product_id,))
     if row is None:
         return None
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT item_id, options, available, price_cents FROM variants WHERE product_id = ? ORDER BY id", (row[0],)
-    ) as cur:
-        variants = [
-            Variant(item_id=r[0], options=json.loads(r[1]), available=bool(r[2]), price=to_dollars(r[3]))
-            for r in await cur.fetchall()
-        ]
+    )
+    variants = [
+        Variant(item_id=r[0], options=json.loads(r[1]), available=bool(r[2]), price=to_dollars(r[3])) for r in rows
+    ]
     return Product(name=row["name"], product_id=row["product_id"], variants={v.item_id: v for v in variants})
 
 
@@ -32,12 +31,11 @@ async def items(conn: aiosqlite.Connection, item_ids: Sequence[str]) -> dict[str
     if not unique:
         return {}
     marks = ", ".join("?" for _ in unique)
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT v.item_id, v.options, v.available, v.price_cents, p.product_id, p.name FROM variants v "
         f"JOIN products p ON p.id = v.product_id WHERE v.item_id IN ({marks})",
         unique,
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return {
         r[0]: ItemDetails(
             item_id=r[0],
@@ -52,5 +50,5 @@ async def items(conn: aiosqlite.Connection, item_ids: Sequence[str]) -> dict[str
 
 
 async def product_types(conn: aiosqlite.Connection) -> dict[str, str]:
-    async with conn.execute("SELECT name, product_id FROM products ORDER BY name COLLATE BINARY") as cur:
-        return {r[0]: r[1] for r in await cur.fetchall()}
+    rows = await conn.execute_fetchall("SELECT name, product_id FROM products ORDER BY name COLLATE BINARY")
+    return {r[0]: r[1] for r in rows}

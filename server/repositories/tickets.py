@@ -72,10 +72,10 @@ async def get(conn: aiosqlite.Connection, public_id: str) -> Ticket | None:
     row = await fetch_one(conn, f"SELECT {_SUMMARY_COLUMNS} {_FROM} WHERE t.id = ?", (key,))
     if row is None:
         return None
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT author, body, created_at FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (key,)
-    ) as cur:
-        messages = [TicketMessage(author=r[0], body=r[1], created_at=r[2]) for r in await cur.fetchall()]
+    )
+    messages = [TicketMessage(author=r[0], body=r[1], created_at=r[2]) for r in rows]
     escalation = None
     if row["escalated_at"] is not None:
         escalation = Escalation(
