@@ -13,15 +13,18 @@ import shutil
 import sys
 import textwrap
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
 from . import __version__, cli_audit, cli_tokens
-from .db import Database, DatabaseUnavailable, build_new
+from .database import ShopDatabase, open_database
+from .db import DatabaseUnavailable, build_new
 from .observability import configure_logging, configure_tracing
 from .progress import Progress
-from .settings import ENVIRONMENT, Settings, SettingsError, default_db_path, parse_port
+from .settings import ENVIRONMENT, Settings, SettingsError, default_db_path, is_database_url, parse_port
 from .toolsets import TOOLSETS
 
 _WIDEST = max(map(len, ENVIRONMENT))
@@ -60,6 +63,11 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _database(text: str) -> Path | str:
+    """--db: a SQLite file's path, or a PostgreSQL URL."""
+    return text if is_database_url(text) else Path(text)
+
+
 def _customers(text: str) -> int:
     return _whole_number(text, least=1)
 
@@ -81,11 +89,11 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     parser.add_argument("--version", action="version", version=f"shopdesk {__version__}")
-    db_help = f"the database file (default {defaults.db_path})"
-    parser.add_argument("--db", type=Path, default=defaults.db_path, help=db_help)
+    db_help = f"the database file, or a postgresql:// URL (default {defaults.db_location})"
+    parser.add_argument("--db", type=_database, default=defaults.db_url or defaults.db_path, help=db_help)
     # --db is accepted before or after the command: `shopdesk --db x serve` and `shopdesk serve --db x`.
     common = _Parser(add_help=False)
-    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=db_help)
+    common.add_argument("--db", type=_database, default=argparse.SUPPRESS, help=db_help)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     serve = commands.add_parser(
@@ -222,34 +230,52 @@ def _default_folder(db_path: Path) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
 
 
-async def _init(db_path: Path, customers: int, orders: int, seed: int) -> dict[str, int]:
+@asynccontextmanager
+async def _new_shop(settings: Settings) -> AsyncIterator[ShopDatabase]:
+    """A database to fill with a new shop: a new file (moved into place only when complete), or an empty
+    PostgreSQL database (a failure rolls back only the batch in progress; `init` refuses a non-empty one)."""
+    if settings.db_url is None:
+        _default_folder(settings.db_path)
+        async with build_new(settings.db_path) as db:
+            yield db
+        return
+    from .postgres import PostgresDatabase
+
+    shop = await PostgresDatabase.open(settings.db_url)
+    try:
+        if not await shop.is_empty():
+            raise DatabaseUnavailable(f"{settings.db_location} already holds a shop; choose an empty database")
+        yield shop
+    finally:
+        await shop.close()
+
+
+async def _init(settings: Settings, customers: int, orders: int, seed: int) -> dict[str, int]:
     from .seed import generate_into
 
     progress = Progress(orders, "orders", sys.stderr)
-    _default_folder(db_path)
-    async with build_new(db_path) as db:
+    async with _new_shop(settings) as db:
         counts = await generate_into(db, customers=customers, orders=orders, seed=seed, progress=progress.update)
     progress.done()
     return counts
 
 
-async def _import(db_path: Path, source: Path | None) -> dict[str, int]:
+async def _import(settings: Settings, source: Path | None) -> dict[str, int]:
     from .tau2 import BUNDLED_DB, InvalidTau2File, import_into, read_text
 
     source = source or BUNDLED_DB
     text = read_text(source)
-    _default_folder(db_path)
-    async with build_new(db_path) as db:
+    async with _new_shop(settings) as db:
         try:
             return await import_into(db, text)
         except InvalidTau2File as exc:
             raise InvalidTau2File(f"{source}: {exc}") from exc
 
 
-async def _export(db_path: Path) -> str:
+async def _export(settings: Settings) -> str:
     from .tau2 import export
 
-    db = await Database.open(db_path, create=False)
+    db = await open_database(settings.db_path, settings.db_url, create=False)
     try:
         return json.dumps(await export(db), indent=2)
     finally:
@@ -300,18 +326,19 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         cli_audit.run(args, settings)
     elif command == "init":
         started = time.monotonic()
-        counts = asyncio.run(_init(args.db, args.customers, args.orders, args.seed))
-        print(f"created {args.db} in {time.monotonic() - started:.1f} s: {_counts(counts)}")
+        counts = asyncio.run(_init(settings, args.customers, args.orders, args.seed))
+        print(f"created {settings.db_location} in {time.monotonic() - started:.1f} s: {_counts(counts)}")
     elif command == "import-tau2":
-        counts = asyncio.run(_import(args.db, args.file))
-        print(f"imported {args.file or 'the bundled τ² retail shop'} into {args.db}: {_counts(counts)}")
+        counts = asyncio.run(_import(settings, args.file))
+        where = settings.db_location
+        print(f"imported {args.file or 'the bundled τ² retail shop'} into {where}: {_counts(counts)}")
     elif command == "export-tau2":
-        text = asyncio.run(_export(args.db))
+        text = asyncio.run(_export(settings))
         if str(args.file) == "-":
             sys.stdout.write(text + "\n")
         else:
             args.file.write_text(text + "\n", encoding="utf-8")
-            print(f"exported {args.db} to {args.file}")
+            print(f"exported {settings.db_location} to {args.file}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,7 +364,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # The serve flags, where given, replace what the environment said.
     served = {key: getattr(args, key) for key in _SERVE_SETTINGS if hasattr(args, key)}
-    settings = replace(defaults, db_path=args.db, **served)
+    database = (
+        {"db_url": args.db, "db_path": defaults.db_path}
+        if isinstance(args.db, str)
+        else {
+            "db_url": None,
+            "db_path": args.db,
+        }
+    )
+    settings = replace(defaults, **database, **served)
     configure_logging(settings.log_level, settings.log_format)
     configure_tracing()
     try:

@@ -100,8 +100,12 @@ def _session_manager(server: ShopServer) -> object | None:
 
 
 async def database_answers(shop: Shop) -> bool:
-    """For /healthz: the database file opens and answers a query (on a connection of its own, so the
-    check works whether or not a session has the shop open)."""
+    """For /healthz: the database opens and answers a query (on a connection of its own, so the check
+    works whether or not a session has the shop open)."""
+    if shop.settings.db_url is not None:
+        from .postgres import readable as postgres_readable
+
+        return await postgres_readable(shop.settings.db_url)
     return await asyncio.to_thread(readable, shop.settings.db_path)
 
 

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from .db import Database
+from .database import open_database
 from .repositories import audit
 from .repositories.paging import PageKey
 from .settings import Settings
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def _print(args: argparse.Namespace, settings: Settings) -> None:
-    db = await Database.open(settings.db_path, create=False, read_only=True)
+    db = await open_database(settings.db_path, settings.db_url, create=False, read_only=True)
     try:
         after: PageKey | None = None
         while True:

@@ -7,7 +7,7 @@ import asyncio
 import time
 from typing import Any
 
-from .db import Database
+from .database import open_database
 from .repositories import ownership
 from .settings import Settings, default_auth_file
 from .tokens import SCOPES, AuthFile, TokenError, describe, parse_scopes
@@ -51,7 +51,10 @@ def _path(text: str) -> Any:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> None:
-    path = args.auth_file or settings.auth_file or default_auth_file(settings.db_path)
+    path = args.auth_file or settings.auth_file
+    if path is None and settings.db_url is not None:
+        raise TokenError("a PostgreSQL shop has no folder to keep tokens beside; give --auth-file")
+    path = path or default_auth_file(settings.db_path)
     auth = AuthFile(path)
     if args.token_command == "create":
         if args.customer is not None:
@@ -69,9 +72,9 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def _check_customer(settings: Settings, user_id: str) -> None:
-    db = await Database.open(settings.db_path, create=False, read_only=True)
+    db = await open_database(settings.db_path, settings.db_url, create=False, read_only=True)
     try:
         if await ownership.owner(db.read, "customer", user_id) is None:
-            raise TokenError(f"{user_id[:80]!r} is not a customer in {settings.db_path}")
+            raise TokenError(f"{user_id[:80]!r} is not a customer in {settings.db_location}")
     finally:
         await db.close()

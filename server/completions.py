@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import aiosqlite
 from mcp.types import (
     Completion,
     CompletionArgument,
@@ -21,12 +20,13 @@ from mcp.types import (
 from .access import current_caller
 from .mcp_server import ShopServer
 from .repositories import completion
+from .repositories.rows import Connection
 from .resources import ORDER_TEMPLATE
 from .shop import Shop
 
 MAX_VALUES = 100
 
-Finder = Callable[[aiosqlite.Connection, str, str | None, int], Awaitable[list[str]]]
+Finder = Callable[[Connection, str, str | None, int], Awaitable[list[str]]]
 
 # Argument name: (the scope reading it needs, how to find ids starting with a prefix).
 ARGUMENTS: dict[str, tuple[str, Finder]] = {

@@ -29,12 +29,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-import aiosqlite
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from pydantic import BaseModel, Field
 
 from .errors import MESSAGE_BUDGET, NEXT_STEP_BUDGET, InvalidArguments, PolicyRefusal, ShopError
+from .repositories.rows import Connection, fetch_one
 
 ConfirmMode = Literal["auto", "always", "off"]
 TOKEN_LIFETIME = 600  # seconds
@@ -141,28 +141,29 @@ class TokenSigner:
             )
 
 
-async def signing_key(conn: aiosqlite.Connection) -> bytes:
+async def signing_key(conn: Connection) -> bytes:
     """The database's own key for confirmation tokens (made once), so every replica checks them alike."""
-    async with conn.execute("SELECT value FROM shop_secrets WHERE name = 'confirmation_key'") as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT value FROM shop_secrets WHERE name = 'confirmation_key'")
     if row is not None:
         return bytes.fromhex(row[0])
     key = secrets.token_bytes(32)
-    await conn.execute("INSERT OR IGNORE INTO shop_secrets (name, value) VALUES ('confirmation_key', ?)", (key.hex(),))
+    await conn.execute(
+        "INSERT INTO shop_secrets (name, value) VALUES ('confirmation_key', ?) ON CONFLICT DO NOTHING", (key.hex(),)
+    )
     return await signing_key(conn)
 
 
-async def spend(conn: aiosqlite.Connection, token: str, at: str) -> None:
+async def spend(conn: Connection, token: str, at: str) -> None:
     """Mark a confirmation token used, in the write's own transaction; a second use is refused."""
-    try:
-        await conn.execute(
-            "INSERT INTO spent_confirmations (token_id, spent_at) VALUES (?, ?)", (fingerprint(token), at)
-        )
-    except aiosqlite.IntegrityError:
+    spent = await conn.execute_fetchall(
+        "INSERT INTO spent_confirmations (token_id, spent_at) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING token_id",
+        (fingerprint(token), at),
+    )
+    if not list(spent):
         raise PolicyRefusal(
             "This confirmation token was already used.",
             "Call the tool again without confirmation_token to get a new preview and token.",
-        ) from None
+        )
 
 
 Asker = Callable[..., Awaitable[Consent | Elicit[Consent]]]

@@ -288,11 +288,14 @@ def script_step(script: str) -> Migration:
     return run
 
 
-MIGRATIONS: list[tuple[str, Migration]] = [
-    ("0001_initial_schema", script_step(_INITIAL_SCHEMA)),
-    ("0002_orders_by_placed_date", script_step(_ORDER_DATE_INDEXES)),
-    ("0003_write_trail", script_step(_WRITE_TRAIL)),
+# The schema steps, in order, as SQL scripts; PostgreSQL runs the same steps (postgres.py translates
+# their column types).
+MIGRATION_SCRIPTS: list[tuple[str, str]] = [
+    ("0001_initial_schema", _INITIAL_SCHEMA),
+    ("0002_orders_by_placed_date", _ORDER_DATE_INDEXES),
+    ("0003_write_trail", _WRITE_TRAIL),
 ]
+MIGRATIONS: list[tuple[str, Migration]] = [(name, script_step(script)) for name, script in MIGRATION_SCRIPTS]
 _FIRST_MIGRATION = MIGRATIONS[0][0]
 
 
@@ -376,6 +379,7 @@ class Database:
 
     def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self.path = path
+        self.location = str(path)
         self._writer = writer
         self.read = reader
         self._write_lock = asyncio.Lock()

@@ -16,7 +16,6 @@ What it relies on in the SDK (mcp 2.x):
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -25,7 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import Tool
 from pydantic import ValidationError
 
-from .db import storage_problem
+from .database import describe, is_storage_error
 from .errors import DatabaseBusy, InternalError, InvalidArguments, ShopError, StorageFailure, excerpt
 from .listing import lean, share_output_schemas
 from .observability import CALL_INFO
@@ -55,16 +54,16 @@ def describe_validation_error(tool: str, error: ValidationError, schema: dict[st
     )
 
 
-def _storage_cause(exc: BaseException) -> sqlite3.Error | None:
+def _storage_cause(exc: BaseException) -> BaseException | None:
     while exc.__cause__ is not None or exc.__context__ is not None:
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-        if isinstance(exc, sqlite3.Error):
+        if is_storage_error(exc):
             return exc
     return None
 
 
-def storage_failure(tool: str, error: sqlite3.Error) -> StorageFailure:
-    problem = storage_problem(error)
+def storage_failure(tool: str, error: BaseException) -> StorageFailure:
+    problem = describe(error)
     message = f"{tool} could not be completed: {problem}. Nothing was changed."
     if "busy" in problem:
         return DatabaseBusy(message, "Try the same call again in a moment.")

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
-from .db import Database
+from .database import ShopDatabase
 from .repositories import bulk
 from .statuses import OrderStatus
 
@@ -393,7 +393,7 @@ def _order_batches(
 
 
 async def generate_into(
-    db: Database, *, customers: int, orders: int, seed: int = 7, progress: Callable[[int], None] | None = None
+    db: ShopDatabase, *, customers: int, orders: int, seed: int = 7, progress: Callable[[int], None] | None = None
 ) -> dict[str, int]:
     """Fill an empty database with a generated shop; returns the row counts.
 

@@ -31,7 +31,7 @@ async def _prepare(settings: Settings) -> None:
     db = await open_or_create(settings)
     try:
         if settings.customer is not None and await ownership.owner(db.read, "customer", settings.customer) is None:
-            raise SettingsError(f"--customer {settings.customer[:80]!r} is not a customer in {settings.db_path}")
+            raise SettingsError(f"--customer {settings.customer[:80]!r} is not a customer in {settings.db_location}")
     finally:
         await db.close()
 
@@ -113,7 +113,7 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
     asyncio.run(_prepare(settings))
     server = build_server(settings)
     if transport == "stdio":
-        log.info("serving %s over stdio", settings.db_path)
+        log.info("serving %s over stdio", settings.db_location)
         anyio.run(server.run_stdio_async)
         return
     host, port = settings.host, settings.port
@@ -124,16 +124,20 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
         session_idle_timeout=settings.session_idle_timeout,
         max_sessions=settings.max_sessions,
         max_request_body_size=settings.max_request_bytes,
-        # Resumable SSE: a client that loses a stream reconnects with Last-Event-ID and gets what it missed.
-        event_store=MemoryEventStore(),
-        retry_interval=RETRY_MS,
+        # Stateless: each request stands alone, so replicas behind a load balancer can take any of them.
+        stateless_http=settings.stateless,
+        # Resumable SSE: a client that loses a stream reconnects with Last-Event-ID and gets what it missed
+        # (kept in this process's memory, so not when stateless: the next request may reach another replica).
+        event_store=None if settings.stateless else MemoryEventStore(),
+        retry_interval=None if settings.stateless else RETRY_MS,
     )
     auth = settings.auth_path()
     log.info(
-        "serving %s on %s (%s)",
-        settings.db_path,
+        "serving %s on %s (%s%s)",
+        settings.db_location,
         settings.mcp_url(),
         f"bearer tokens from {auth}" if auth else "no authentication",
+        ", stateless" if settings.stateless else "",
     )
     config = uvicorn.Config(app, log_level="warning", log_config=None)
     anyio.run(functools.partial(uvicorn.Server(config).serve, sockets=[sock]))

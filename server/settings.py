@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast, get_args
+from urllib.parse import urlsplit, urlunsplit
 
 from .toolsets import chosen_tools
 
@@ -16,7 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The environment variables shopdesk reads, for --help and the README.
 ENVIRONMENT = {
-    "SHOPDESK_DB": "the database file (as --db)",
+    "SHOPDESK_DB": "the database file, or a postgresql:// URL (as --db)",
     "SHOPDESK_HOST": "the HTTP address to bind (as --host; default 127.0.0.1)",
     "SHOPDESK_PORT": "the HTTP port (as --port; default 8000)",
     "SHOPDESK_LOG_LEVEL": "DEBUG, INFO (default), WARNING, ERROR or CRITICAL; logs go to stderr",
@@ -33,6 +34,7 @@ ENVIRONMENT = {
     "SHOPDESK_TOOLS": "single tools to offer as well, comma-separated tool names (as --tools)",
     "SHOPDESK_SESSION_IDLE_TIMEOUT": "seconds before an idle HTTP session is closed (default 600)",
     "SHOPDESK_MAX_SESSIONS": "the most HTTP sessions open at once (default 500)",
+    "SHOPDESK_STATELESS": "1 for stateless HTTP: no sessions kept, so replicas behind a load balancer share clients",
 }
 
 
@@ -53,6 +55,30 @@ def default_db_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("shopdesk", appauthor=False)) / "shopdesk.sqlite3"
+
+
+def is_database_url(text: str) -> bool:
+    """Whether `--db` names a PostgreSQL database rather than a SQLite file."""
+    return text.startswith(("postgresql://", "postgres://"))
+
+
+def redacted_url(url: str) -> str:
+    """A database URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _env_db_path() -> Path:
+    text = os.environ.get("SHOPDESK_DB") or ""
+    return Path(text) if text and not is_database_url(text) else default_db_path()
+
+
+def _env_db_url() -> str | None:
+    text = os.environ.get("SHOPDESK_DB") or ""
+    return text if is_database_url(text) else None
 
 
 def _path(text: str | None) -> Path | None:
@@ -130,7 +156,9 @@ def default_auth_file(db_path: Path) -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path = field(default_factory=lambda: Path(os.environ.get("SHOPDESK_DB") or default_db_path()))
+    db_path: Path = field(default_factory=_env_db_path)
+    # A PostgreSQL shop (postgres.py); when set, it is used instead of the file at db_path.
+    db_url: str | None = field(default_factory=_env_db_url)
     # With no database file yet, create one and fill it with this many demo customers.
     seed_customers: int = 500
     seed_orders: int = 1000
@@ -160,6 +188,9 @@ class Settings:
     )
     max_sessions: int = field(default_factory=lambda: int(_number("SHOPDESK_MAX_SESSIONS", "500", int, least=1)))
     max_request_bytes: int = 256 * 1024
+    # Stateless HTTP: every request stands alone (no session ids, no resumable streams), so any replica can
+    # answer any request; what must be shared lives in the database.
+    stateless: bool = field(default_factory=lambda: _flag("SHOPDESK_STATELESS"))
     # Which tools are offered (see toolsets.py): None and no tools means all of them.
     toolsets: tuple[str, ...] | None = field(default_factory=lambda: _list("SHOPDESK_TOOLSETS") or None)
     tools: tuple[str, ...] = field(default_factory=lambda: _list("SHOPDESK_TOOLS"))
@@ -170,10 +201,15 @@ class Settings:
 
     def auth_path(self) -> Path | None:
         """The auth file in force: the one given, else the one beside the database if it exists."""
-        if self.auth_file is not None:
-            return self.auth_file
+        if self.auth_file is not None or self.db_url is not None:
+            return self.auth_file  # a PostgreSQL shop has no folder to keep one beside
         beside = default_auth_file(self.db_path)
         return beside if beside.exists() else None
+
+    @property
+    def db_location(self) -> str:
+        """Where the shop lives, for messages: the file, or the URL without its password."""
+        return str(self.db_path) if self.db_url is None else redacted_url(self.db_url)
 
     def mcp_url(self) -> str:
         if self.public_url:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from .database import ShopDatabase
 from .db import Database, DatabaseUnavailable, build_new
 from .settings import Settings, default_db_path
 
@@ -22,12 +23,12 @@ class Shop:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._db: Database | None = None
+        self._db: ShopDatabase | None = None
         self._users = 0
         self._lock = asyncio.Lock()
 
     @property
-    def db(self) -> Database:
+    def db(self) -> ShopDatabase:
         if self._db is None:
             raise RuntimeError("the shop's database is not open (tools run only inside the server's lifespan)")
         return self._db
@@ -54,13 +55,15 @@ class Shop:
             await self.close()
 
 
-async def open_or_create(settings: Settings) -> Database:
+async def open_or_create(settings: Settings) -> ShopDatabase:
     """Open the shop's database; where no file exists yet, first build one filled with a demo shop.
 
-    Demo data goes only into a new file: an existing one is opened as it is (or refused, if it is
-    not shopdesk's). The default location's folder is made if needed; a folder given with --db
-    or SHOPDESK_DB must exist.
+    Demo data goes only into a new file (or an empty PostgreSQL database): an existing one is opened as
+    it is (or refused, if it is not shopdesk's). The default location's folder is made if needed; a
+    folder given with --db or SHOPDESK_DB must exist.
     """
+    if settings.db_url is not None:
+        return await _open_postgres(settings, settings.db_url)
     path = settings.db_path
     if settings.read_only:
         return await Database.open(path, create=False, read_only=True)
@@ -80,3 +83,25 @@ async def open_or_create(settings: Settings) -> Database:
                 raise
             # another shopdesk started at the same moment and built it first: use theirs
     return await Database.open(path, create=False, synchronous=settings.synchronous)
+
+
+async def _open_postgres(settings: Settings, url: str) -> ShopDatabase:
+    """A PostgreSQL shop; an empty database gets the demo shop, filled by whichever replica starts first."""
+    from .postgres import PostgresDatabase
+
+    db = await PostgresDatabase.open(url, read_only=settings.read_only)
+    if settings.read_only:
+        return db
+    try:
+        async with db.setting_up():  # replicas starting together: one fills it, the others wait and find it full
+            if await db.is_empty():
+                from .seed import generate_into
+
+                await generate_into(
+                    db, customers=settings.seed_customers, orders=settings.seed_orders, seed=settings.seed
+                )
+                log.info("created a demo shop in %s", settings.db_location)
+    except BaseException:
+        await db.close()
+        raise
+    return db

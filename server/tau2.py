@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .db import Database, utc_now
+from .database import ShopDatabase
+from .db import utc_now
 from .models import CreditCard, GiftCard, Order, Paypal, Product, User
 from .money import to_cents, to_dollars
 from .repositories import bulk
@@ -178,11 +179,11 @@ def to_rows(data: Tau2File) -> bulk.ShopRows:
     return rows
 
 
-async def import_into(db: Database, text: str) -> dict[str, int]:
+async def import_into(db: ShopDatabase, text: str) -> dict[str, int]:
     """Load a τ² db.json into an empty database; returns the row counts."""
     data = parse(text)
     if not await db.is_empty():
-        raise InvalidTau2File(f"{db.path} already holds a shop; import into a new database file")
+        raise InvalidTau2File(f"{db.location} already holds a shop; import into a new database")
     async with db.transaction() as conn:
         await bulk.insert(conn, to_rows(data))
         return await bulk.counts(conn)
@@ -199,7 +200,7 @@ _OPTIONAL_ORDER_FIELDS = (
 )
 
 
-async def export(db: Database) -> dict[str, Any]:
+async def export(db: ShopDatabase) -> dict[str, Any]:
     """The whole shop in the τ² format (fields τ² does not have, like phone and placed_at, are left out)."""
     conn = db.read
     products: dict[int, dict[str, Any]] = {}

@@ -17,21 +17,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import aiosqlite
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.elicitation import CancelledElicitation, ElicitationResult
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from .confirm import Asker, Consent, Declined, Preview, TokenSigner, asker, consented, signing_key, spend
+from .database import is_storage_error
 from .db import utc_now
 from .errors import Conflict, InvalidArguments, ShopError
 from .repositories import audit, idempotency
+from .repositories.rows import Connection
 from .shop import Shop
 from .statuses import AuditOutcome
 
@@ -60,7 +60,7 @@ class Written:
     changed: bool = True  # False: a repeat that found nothing left to change
 
 
-Change = Callable[[aiosqlite.Connection], Awaitable[Written]]
+Change = Callable[[Connection], Awaitable[Written]]
 
 
 @dataclass
@@ -71,7 +71,7 @@ class Plan:
     apply: Change
 
 
-Planner = Callable[[aiosqlite.Connection], Awaitable[Plan]]
+Planner = Callable[[Connection], Awaitable[Plan]]
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ async def perform(
 ) -> CallToolResult:
     """Run one write that needs no confirmation (it only adds, or its effect is undone as easily)."""
 
-    async def plan(_: aiosqlite.Connection) -> Plan:
+    async def plan(_: Connection) -> Plan:
         return Plan("", change)
 
     return await _run(shop, tool, arguments, key, plan, None, None)
@@ -251,7 +251,7 @@ async def _run(
 
 
 async def _replay(
-    conn: aiosqlite.Connection, subject: str, key: str, tool: str, arguments: Mapping[str, Any], shown: dict[str, Any]
+    conn: Connection, subject: str, key: str, tool: str, arguments: Mapping[str, Any], shown: dict[str, Any]
 ) -> CallToolResult | None:
     earlier = await idempotency.find(conn, subject, key)
     if earlier is None:
@@ -301,5 +301,7 @@ async def record_outside(
                 arguments=shown,
                 reason=reason,
             )
-    except sqlite3.Error as exc:  # a read-only or full database cannot take the row; the answer still goes back
+    except Exception as exc:  # a read-only or full database cannot take the row; the answer still goes back
+        if not is_storage_error(exc):
+            raise
         log.warning("could not record a %s %s in the audit log: %s", outcome, tool, exc)

@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
-
 from ..db import utc_now
 from ..statuses import AuditOutcome
 from .paging import PageKey, page, where
+from .rows import Connection, Row
 
 
 async def record(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     tool: str,
     target: str,
@@ -45,7 +44,7 @@ async def record(
 _COLUMNS = "id, at, action, target, subject, customer, outcome, reason, arguments, details"
 
 
-def _entry(row: aiosqlite.Row) -> dict[str, Any]:
+def _entry(row: Row) -> dict[str, Any]:
     return {
         "at": row["at"],
         "tool": row["action"],
@@ -59,14 +58,14 @@ def _entry(row: aiosqlite.Row) -> dict[str, Any]:
     }
 
 
-async def entries(conn: aiosqlite.Connection, target: str) -> list[dict[str, Any]]:
+async def entries(conn: Connection, target: str) -> list[dict[str, Any]]:
     """Every row about one record, oldest first."""
     rows = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM audit_log WHERE target = ? ORDER BY id", (target,))
     return [_entry(r) for r in rows]
 
 
 async def search(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     since: str | None = None,
     customer: str | None = None,

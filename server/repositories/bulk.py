@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import aiosqlite
-
-from .rows import fetch_one
+from .rows import Connection, Row, fetch_one
 
 CUSTOMER_COLUMNS = (
     "id",
@@ -82,7 +80,7 @@ class ShopRows:
     payments: list[tuple[object, ...]] = field(default_factory=list)
 
 
-async def insert(conn: aiosqlite.Connection, rows: ShopRows) -> None:
+async def insert(conn: Connection, rows: ShopRows) -> None:
     for table, columns in TABLES.items():
         batch = getattr(rows, table)
         if batch:
@@ -90,16 +88,15 @@ async def insert(conn: aiosqlite.Connection, rows: ShopRows) -> None:
             await conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", batch)
 
 
-async def dump(conn: aiosqlite.Connection, table: str) -> AsyncIterator[aiosqlite.Row]:
+async def dump(conn: Connection, table: str) -> AsyncIterator[Row]:
     """Every row of one of the bulk tables: by id, or for an order's parts by order and position."""
     columns = TABLES[table]  # table names come from this fixed map, never from input
     order = "order_id, position" if "position" in columns else "id"
-    async with conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}") as cur:
-        async for row in cur:
-            yield row
+    for row in await conn.execute_fetchall(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"):
+        yield row
 
 
-async def counts(conn: aiosqlite.Connection) -> dict[str, int]:
+async def counts(conn: Connection) -> dict[str, int]:
     result = {}
     for table in (*TABLES, "tickets"):
         row = await fetch_one(conn, f"SELECT count(*) FROM {table}")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
+from .rows import Connection
 from .tickets import ticket_id as public_ticket_id
 
 # A range [prefix, prefix + this) holds every string starting with prefix (ids are ASCII).
 _AFTER_LAST = "\U0010ffff"
 
 
-async def order_ids(conn: aiosqlite.Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
+async def order_ids(conn: Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
     """Order ids starting with `prefix`, in order; only `customer`'s when one is given."""
     if customer is None:
         sql = "SELECT order_id FROM orders WHERE order_id >= ? AND order_id < ? ORDER BY order_id LIMIT ?"
@@ -24,7 +23,7 @@ async def order_ids(conn: aiosqlite.Connection, prefix: str, customer: str | Non
     return [str(row[0]) for row in await conn.execute_fetchall(sql, args)]
 
 
-async def user_ids(conn: aiosqlite.Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
+async def user_ids(conn: Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
     if customer is not None:
         return [customer] if customer.startswith(prefix) else []
     sql = "SELECT user_id FROM customers WHERE user_id >= ? AND user_id < ? ORDER BY user_id LIMIT ?"
@@ -42,7 +41,7 @@ def _key_range(prefix: str) -> tuple[int, int] | None:
     return (int(digits) * scale, (int(digits) + 1) * scale)
 
 
-async def ticket_ids(conn: aiosqlite.Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
+async def ticket_ids(conn: Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
     keys = _key_range(prefix)
     if keys is None:
         return []

@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import aiosqlite
-
 from ..models import Address, CreditCard, CustomerName, CustomerSummary, GiftCard, Paypal, User
 from ..money import Movement, to_dollars
 from .paging import PageKey, page, where
-from .rows import fetch_one
+from .rows import Connection, Row, fetch_one
 
 PaymentMethodModel = CreditCard | Paypal | GiftCard
 
 _ADDRESS = "address1, address2, city, state, country, zip"
 
 
-def address_from_row(row: aiosqlite.Row) -> Address:
+def address_from_row(row: Row) -> Address:
     return Address(
         address1=row["address1"],
         address2=row["address2"],
@@ -38,7 +36,7 @@ def payment_method_from_values(
     return Paypal(id=method_id)
 
 
-async def internal_id(conn: aiosqlite.Connection, user_id: str) -> int | None:
+async def internal_id(conn: Connection, user_id: str) -> int | None:
     row = await fetch_one(conn, "SELECT id FROM customers WHERE user_id = ?", (user_id,))
     return None if row is None else int(row[0])
 
@@ -47,15 +45,15 @@ async def internal_id(conn: aiosqlite.Connection, user_id: str) -> int | None:
 _GET_CUSTOMER = f"""
 SELECT c.id, c.user_id, c.first_name, c.last_name, c.email, c.phone, {_ADDRESS},
   (SELECT json_group_array(json_array(method_id, source, brand, last_four, balance_cents))
-     FROM (SELECT * FROM payment_methods WHERE customer_id = c.id ORDER BY id)) AS methods,
+     FROM (SELECT * FROM payment_methods WHERE customer_id = c.id ORDER BY id) part) AS methods,
   (SELECT json_group_array(order_id) FROM (
-     SELECT order_id FROM orders WHERE customer_id = c.id ORDER BY coalesce(placed_at, ''), id))
+     SELECT order_id FROM orders WHERE customer_id = c.id ORDER BY coalesce(placed_at, ''), id) part)
      AS order_ids
 FROM customers c WHERE c.user_id = ?
 """
 
 
-async def get(conn: aiosqlite.Connection, user_id: str) -> User | None:
+async def get(conn: Connection, user_id: str) -> User | None:
     row = await fetch_one(conn, _GET_CUSTOMER, (user_id,))
     if row is None:
         return None
@@ -75,13 +73,13 @@ async def get(conn: aiosqlite.Connection, user_id: str) -> User | None:
     )
 
 
-async def find_user_id_by_email(conn: aiosqlite.Connection, email: str) -> str | None:
+async def find_user_id_by_email(conn: Connection, email: str) -> str | None:
     # `email` is COLLATE NOCASE, so this is a case-insensitive match that uses the index.
     row = await fetch_one(conn, "SELECT user_id FROM customers WHERE email = ? ORDER BY id LIMIT 1", (email,))
     return None if row is None else str(row[0])
 
 
-async def find_user_id_by_name_zip(conn: aiosqlite.Connection, first: str, last: str, zip_code: str) -> str | None:
+async def find_user_id_by_name_zip(conn: Connection, first: str, last: str, zip_code: str) -> str | None:
     row = await fetch_one(
         conn,
         "SELECT user_id FROM customers WHERE last_name = ? AND first_name = ? AND zip = ? ORDER BY id LIMIT 1",
@@ -96,7 +94,7 @@ def _like_prefix(text: str) -> str:
 
 
 async def search(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     name: str | None,
     email: str | None,
@@ -144,14 +142,14 @@ async def search(
     return summaries, last
 
 
-async def update_address(conn: aiosqlite.Connection, user_id: str, address: Address) -> None:
+async def update_address(conn: Connection, user_id: str, address: Address) -> None:
     await conn.execute(
         "UPDATE customers SET address1 = ?, address2 = ?, city = ?, state = ?, country = ?, zip = ? WHERE user_id = ?",
         (address.address1, address.address2, address.city, address.state, address.country, address.zip, user_id),
     )
 
 
-async def payment_method(conn: aiosqlite.Connection, method_id: str) -> tuple[str, PaymentMethodModel] | None:
+async def payment_method(conn: Connection, method_id: str) -> tuple[str, PaymentMethodModel] | None:
     """The payment method `method_id` with its owner's user id."""
     row = await fetch_one(
         conn,
@@ -162,7 +160,7 @@ async def payment_method(conn: aiosqlite.Connection, method_id: str) -> tuple[st
     return None if row is None else (str(row[0]), payment_method_from_values(*row[1:]))
 
 
-async def adjust_gift_card_balances(conn: aiosqlite.Connection, movements: Sequence[Movement]) -> None:
+async def adjust_gift_card_balances(conn: Connection, movements: Sequence[Movement]) -> None:
     """Apply each movement to its method's balance if that is a gift card; other methods keep none."""
     await conn.executemany(
         "UPDATE payment_methods SET balance_cents = balance_cents + ? WHERE method_id = ? AND source = 'gift_card'",

@@ -7,16 +7,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from ..db import utc_now
-from .rows import fetch_one
+from .rows import Connection, fetch_one
 
 # Keys are honoured for at least a day; older ones are cleared as new ones are stored.
 KEPT_FOR = timedelta(days=7)
 
 
-async def find(conn: aiosqlite.Connection, subject: str, key: str) -> tuple[str, str, dict[str, Any]] | None:
+async def find(conn: Connection, subject: str, key: str) -> tuple[str, str, dict[str, Any]] | None:
     """(tool, fingerprint, result) stored under the caller's key, if any."""
     row = await fetch_one(
         conn, "SELECT tool, fingerprint, result FROM idempotency_keys WHERE subject = ? AND key = ?", (subject, key)
@@ -24,9 +22,7 @@ async def find(conn: aiosqlite.Connection, subject: str, key: str) -> tuple[str,
     return None if row is None else (str(row[0]), str(row[1]), json.loads(row[2]))
 
 
-async def store(
-    conn: aiosqlite.Connection, subject: str, key: str, tool: str, fingerprint: str, result: dict[str, Any]
-) -> None:
+async def store(conn: Connection, subject: str, key: str, tool: str, fingerprint: str, result: dict[str, Any]) -> None:
     cutoff = (datetime.now(UTC) - KEPT_FOR).strftime("%Y-%m-%dT%H:%M:%SZ")
     await conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (cutoff,))
     await conn.execute(

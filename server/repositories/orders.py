@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import aiosqlite
-
 from ..db import utc_now
 from ..errors import Conflict
 from ..models import Address, Fulfillment, Order, OrderItem, OrderSummary, PaymentEntry
@@ -14,7 +12,7 @@ from ..money import Movement, to_cents, to_dollars
 from ..statuses import OrderStatus
 from .customers import address_from_row
 from .paging import PageKey, page, where
-from .rows import fetch_one
+from .rows import Connection, fetch_one
 
 _ORDER_COLUMNS = (
     "o.id, o.order_id, c.user_id, o.status, o.address1, o.address2, o.city, o.state, o.country, o.zip, "
@@ -36,17 +34,17 @@ def _json_list(text: str | None) -> list[str] | None:
 _GET_ORDER = f"""
 SELECT {_ORDER_COLUMNS},
   (SELECT json_group_array(json_array(name, product_id, item_id, price_cents, json(options)))
-     FROM (SELECT * FROM order_items WHERE order_id = o.id ORDER BY position)) AS items,
+     FROM (SELECT * FROM order_items WHERE order_id = o.id ORDER BY position) part) AS items,
   (SELECT json_group_array(json_array(json(tracking_ids), json(item_ids)))
-     FROM (SELECT * FROM fulfillments WHERE order_id = o.id ORDER BY position)) AS fulfillments,
+     FROM (SELECT * FROM fulfillments WHERE order_id = o.id ORDER BY position) part) AS fulfillments,
   (SELECT json_group_array(json_array(transaction_type, amount_cents, payment_method_id))
-     FROM (SELECT * FROM payments WHERE order_id = o.id ORDER BY position)) AS payments
+     FROM (SELECT * FROM payments WHERE order_id = o.id ORDER BY position) part) AS payments
 FROM orders o JOIN customers c ON c.id = o.customer_id
 WHERE o.order_id = ?
 """
 
 
-async def get(conn: aiosqlite.Connection, order_id: str) -> Order | None:
+async def get(conn: Connection, order_id: str) -> Order | None:
     row = await fetch_one(conn, _GET_ORDER, (order_id,))
     if row is None:
         return None
@@ -81,25 +79,23 @@ async def get(conn: aiosqlite.Connection, order_id: str) -> Order | None:
     )
 
 
-async def _update(
-    conn: aiosqlite.Connection, order_id: str, expected: OrderStatus, sets: str, params: Sequence[object]
-) -> None:
+async def _update(conn: Connection, order_id: str, expected: OrderStatus, sets: str, params: Sequence[object]) -> None:
     """Update one order, but only while it still has the status the rules were checked against."""
-    cur = await conn.execute(
-        f"UPDATE orders SET {sets}, updated_at = ? WHERE order_id = ? AND status = ?",
+    updated = await conn.execute_fetchall(
+        f"UPDATE orders SET {sets}, updated_at = ? WHERE order_id = ? AND status = ? RETURNING id",
         (*params, utc_now(), order_id, expected),
     )
-    if cur.rowcount != 1:
+    if len(list(updated)) != 1:
         raise Conflict(
             f"Order {order_id} changed while this request was being handled.", "Read it again with get_order_details."
         )
 
 
-async def mark_cancelled(conn: aiosqlite.Connection, order: Order, reason: str) -> None:
+async def mark_cancelled(conn: Connection, order: Order, reason: str) -> None:
     await _update(conn, order.order_id, order.status, "status = 'cancelled', cancel_reason = ?", (reason,))
 
 
-async def set_address(conn: aiosqlite.Connection, order: Order, address: Address) -> None:
+async def set_address(conn: Connection, order: Order, address: Address) -> None:
     await _update(
         conn,
         order.order_id,
@@ -109,7 +105,7 @@ async def set_address(conn: aiosqlite.Connection, order: Order, address: Address
     )
 
 
-async def append_payments(conn: aiosqlite.Connection, order_id: str, movements: Sequence[Movement]) -> None:
+async def append_payments(conn: Connection, order_id: str, movements: Sequence[Movement]) -> None:
     """Append the movements to the order's payment history."""
     now = utc_now()
     await conn.executemany(
@@ -120,9 +116,7 @@ async def append_payments(conn: aiosqlite.Connection, order_id: str, movements: 
     )
 
 
-async def replace_items(
-    conn: aiosqlite.Connection, order: Order, replacements: Sequence[tuple[int, OrderItem]]
-) -> None:
+async def replace_items(conn: Connection, order: Order, replacements: Sequence[tuple[int, OrderItem]]) -> None:
     """Swap the items at the given positions and mark the order 'pending (item modified)'."""
     await conn.executemany(
         "UPDATE order_items SET item_id = ?, price_cents = ?, options = ? "
@@ -135,7 +129,7 @@ async def replace_items(
     await _update(conn, order.order_id, order.status, "status = 'pending (item modified)'", ())
 
 
-async def request_return(conn: aiosqlite.Connection, order: Order, item_ids: Sequence[str], method_id: str) -> None:
+async def request_return(conn: Connection, order: Order, item_ids: Sequence[str], method_id: str) -> None:
     await _update(
         conn,
         order.order_id,
@@ -146,7 +140,7 @@ async def request_return(conn: aiosqlite.Connection, order: Order, item_ids: Seq
 
 
 async def request_exchange(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     order: Order,
     item_ids: Sequence[str],
     new_item_ids: Sequence[str],
@@ -182,7 +176,7 @@ def _filters(
 
 
 async def count(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     user_id: str | None = None,
     status: str | None = None,
@@ -197,7 +191,7 @@ async def count(
 
 
 async def search(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     user_id: str | None,
     status: str | None,
@@ -251,7 +245,7 @@ async def search(
     return summaries, last
 
 
-async def key_and_owner(conn: aiosqlite.Connection, order_id: str) -> tuple[int, str] | None:
+async def key_and_owner(conn: Connection, order_id: str) -> tuple[int, str] | None:
     """The order's internal key and its customer's user id."""
     row = await fetch_one(
         conn,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-import aiosqlite
-
-from .rows import fetch_one
+from .rows import Connection, fetch_one
 from .tickets import ticket_key
 
 RecordKind = Literal["customer", "order", "ticket", "payment_method"]
@@ -20,7 +18,7 @@ _OWNER_SQL: dict[RecordKind, str] = {
 }
 
 
-async def owner(conn: aiosqlite.Connection, kind: RecordKind, record_id: str) -> str | None:
+async def owner(conn: Connection, kind: RecordKind, record_id: str) -> str | None:
     """The owner's user id; None when the record does not exist or belongs to no customer."""
     key: str | int | None = ticket_key(record_id) if kind == "ticket" else record_id
     if key is None:

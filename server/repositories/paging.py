@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import aiosqlite
+from .rows import Connection, Row
 
 
 def where(conditions: Sequence[tuple[str, object | None]]) -> tuple[str, list[object]]:
@@ -25,12 +25,12 @@ PageKey = tuple[str | int, ...]
 
 
 async def page(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     sql: str,
     params: Sequence[object],
     limit: int,
-    key: Callable[[aiosqlite.Row], PageKey] = lambda row: (int(row["id"]),),
-) -> tuple[list[aiosqlite.Row], PageKey | None]:
+    key: Callable[[Row], PageKey] = lambda row: (int(row["id"]),),
+) -> tuple[list[Row], PageKey | None]:
     """Run `sql` (whose last placeholder is its `LIMIT ?`) for one row more than `limit`; return the page
     and, if more rows follow, the sort key of the page's last row to continue after."""
     rows = list(await conn.execute_fetchall(sql, (*params, limit + 1)))

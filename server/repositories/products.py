@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import aiosqlite
-
 from ..models import ItemDetails, Product, Variant
 from ..money import to_dollars
-from .rows import fetch_one
+from .rows import Connection, fetch_one
 
 
-async def get(conn: aiosqlite.Connection, product_id: str) -> Product | None:
+async def get(conn: Connection, product_id: str) -> Product | None:
     row = await fetch_one(conn, "SELECT id, product_id, name FROM products WHERE product_id = ?", (product_id,))
     if row is None:
         return None
@@ -25,7 +23,7 @@ async def get(conn: aiosqlite.Connection, product_id: str) -> Product | None:
     return Product(name=row["name"], product_id=row["product_id"], variants={v.item_id: v for v in variants})
 
 
-async def items(conn: aiosqlite.Connection, item_ids: Sequence[str]) -> dict[str, ItemDetails]:
+async def items(conn: Connection, item_ids: Sequence[str]) -> dict[str, ItemDetails]:
     """The variant items among `item_ids` that exist, with their product."""
     unique = sorted(set(item_ids))
     if not unique:
@@ -49,6 +47,6 @@ async def items(conn: aiosqlite.Connection, item_ids: Sequence[str]) -> dict[str
     }
 
 
-async def product_types(conn: aiosqlite.Connection) -> dict[str, str]:
+async def product_types(conn: Connection) -> dict[str, str]:
     rows = await conn.execute_fetchall("SELECT name, product_id FROM products ORDER BY name COLLATE BINARY")
     return {r[0]: r[1] for r in rows}

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 
-import aiosqlite
-
 from ..db import utc_now
 from ..models import Escalation, Ticket, TicketMessage, TicketSummary
 from ..statuses import MessageAuthor, TicketPriority, TicketStatus
 from .paging import PageKey, page, where
-from .rows import fetch_one
+from .rows import Connection, Row, fetch_one
 
 _TICKET_ID = re.compile(r"^TCK-([0-9]{1,12})$")
 
@@ -31,7 +29,7 @@ _SUMMARY_COLUMNS = (
 _FROM = "FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id LEFT JOIN orders o ON o.id = t.order_id"
 
 
-def _summary(row: aiosqlite.Row) -> TicketSummary:
+def _summary(row: Row) -> TicketSummary:
     return TicketSummary(
         ticket_id=ticket_id(row["id"]),
         user_id=row["user_id"],
@@ -45,7 +43,7 @@ def _summary(row: aiosqlite.Row) -> TicketSummary:
 
 
 async def create(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     customer_key: int | None,
     order_key: int | None,
@@ -55,17 +53,19 @@ async def create(
     author: MessageAuthor,
 ) -> str:
     now = utc_now()
-    cur = await conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO tickets (customer_id, order_id, subject, status, priority, created_at, updated_at) "
-        "VALUES (?, ?, ?, 'open', ?, ?, ?)",
+        "VALUES (?, ?, ?, 'open', ?, ?, ?) RETURNING id",
         (customer_key, order_key, subject, priority, now, now),
     )
-    key = int(cur.lastrowid or 0)
+    assert row is not None  # an INSERT ... RETURNING gives its row
+    key = int(row[0])
     await _add_message(conn, key, author, first_message)
     return ticket_id(key)
 
 
-async def get(conn: aiosqlite.Connection, public_id: str) -> Ticket | None:
+async def get(conn: Connection, public_id: str) -> Ticket | None:
     key = ticket_key(public_id)
     if key is None:
         return None
@@ -91,11 +91,11 @@ def _key(public_id: str) -> int:
     return key
 
 
-async def add_message(conn: aiosqlite.Connection, public_id: str, author: MessageAuthor, body: str) -> None:
+async def add_message(conn: Connection, public_id: str, author: MessageAuthor, body: str) -> None:
     await _add_message(conn, _key(public_id), author, body)
 
 
-async def _add_message(conn: aiosqlite.Connection, key: int, author: MessageAuthor, body: str) -> None:
+async def _add_message(conn: Connection, key: int, author: MessageAuthor, body: str) -> None:
     now = utc_now()
     await conn.execute(
         "INSERT INTO ticket_messages (ticket_id, author, body, created_at) VALUES (?, ?, ?, ?)",
@@ -104,13 +104,13 @@ async def _add_message(conn: aiosqlite.Connection, key: int, author: MessageAuth
     await conn.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (now, key))
 
 
-async def set_status(conn: aiosqlite.Connection, public_id: str, status: TicketStatus) -> None:
+async def set_status(conn: Connection, public_id: str, status: TicketStatus) -> None:
     await conn.execute(
         "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), _key(public_id))
     )
 
 
-async def escalate(conn: aiosqlite.Connection, public_id: str, reason: str, summary: str) -> None:
+async def escalate(conn: Connection, public_id: str, reason: str, summary: str) -> None:
     now = utc_now()
     await conn.execute(
         "UPDATE tickets SET status = 'escalated', escalated_at = ?, escalation_reason = ?, escalation_summary = ?, "
@@ -120,7 +120,7 @@ async def escalate(conn: aiosqlite.Connection, public_id: str, reason: str, summ
 
 
 async def search(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     customer_key: int | None,
     order_key: int | None,

@@ -4,7 +4,6 @@
 # functions, which the SDK must see as objects.
 from typing import Annotated
 
-import aiosqlite
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Resolve
 from mcp.types import CallToolResult
@@ -16,6 +15,7 @@ from ..errors import InvalidArguments
 from ..mcp_server import ShopServer
 from ..models import Address, CustomerPage, User, UserIdResult
 from ..repositories import customers as repo
+from ..repositories.rows import Connection
 from ..shop import Shop
 from ..writes import IdempotencyKey, Plan, Write, Written, consent_resolver, perform_confirmed, preview_of
 from .arguments import (
@@ -37,12 +37,12 @@ from .results import change, lookup, present
 
 
 def _address(user_id: str, address: Address) -> Write:
-    async def plan(conn: aiosqlite.Connection) -> Plan:
+    async def plan(conn: Connection) -> Plan:
         user = await repo.get(conn, user_id)
         if user is None:
             raise not_found.customer(user_id)
 
-        async def apply(conn: aiosqlite.Connection) -> Written:
+        async def apply(conn: Connection) -> Written:
             if not policy.address_changes(user.address, address):  # the same address again changes nothing
                 return Written(user, render.user(user), user_id, user_id, changed=False)
             await repo.update_address(conn, user_id, address)

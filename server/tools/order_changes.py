@@ -11,7 +11,6 @@ the repositories.
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
-import aiosqlite
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Resolve
 from mcp.types import CallToolResult
@@ -25,6 +24,7 @@ from ..money import Movement, format_money
 from ..repositories import customers as customers_repo
 from ..repositories import orders as repo
 from ..repositories import products as products_repo
+from ..repositories.rows import Connection
 from ..shop import Shop
 from ..statuses import CancelReason
 from ..writes import (
@@ -52,13 +52,13 @@ from .orders import load_order
 from .results import change
 
 
-async def _method(conn: aiosqlite.Connection, order: Order, method_id: str) -> policy.PaymentMethod:
+async def _method(conn: Connection, order: Order, method_id: str) -> policy.PaymentMethod:
     """One of the order's customer's own payment methods."""
     found = await customers_repo.payment_method(conn, method_id)
     return policy.ensure_customers_method(order.user_id, method_id, found)
 
 
-async def _settle(conn: aiosqlite.Connection, order: Order, movements: list[Movement]) -> None:
+async def _settle(conn: Connection, order: Order, movements: list[Movement]) -> None:
     """Record payments and refunds on the order; gift card balances move at once."""
     await repo.append_payments(conn, order.order_id, movements)
     await customers_repo.adjust_gift_card_balances(conn, movements)
@@ -69,13 +69,13 @@ def _written(order: Order, details: Mapping[str, Any], text: str | None = None) 
 
 
 def _cancel(order_id: str, reason: str) -> Write:
-    async def plan(conn: aiosqlite.Connection) -> Plan:
+    async def plan(conn: Connection) -> Plan:
         order = await load_order(conn, order_id)
         policy.ensure_cancellable(order)
         refunds = policy.cancellation_refunds(order)
         methods = [await _method(conn, order, refund.method_id) for refund in refunds]
 
-        async def apply(conn: aiosqlite.Connection) -> Written:
+        async def apply(conn: Connection) -> Written:
             await _settle(conn, order, refunds)
             await repo.mark_cancelled(conn, order, reason)
             done = await load_order(conn, order_id)
@@ -89,18 +89,18 @@ def _cancel(order_id: str, reason: str) -> Write:
 
 
 def _order_address(order_id: str, address: Address) -> Write:
-    async def plan(conn: aiosqlite.Connection) -> Plan:
+    async def plan(conn: Connection) -> Plan:
         order = await load_order(conn, order_id)
         policy.ensure_address_modifiable(order)
         if not policy.address_changes(order.address, address):
             unchanged = Written(order, render.order(order), order_id, order.user_id, changed=False)
 
-            async def nothing(_: aiosqlite.Connection) -> Written:
+            async def nothing(_: Connection) -> Written:
                 return unchanged
 
             return Plan("", nothing)  # the same address again: nothing to ask, nothing to write
 
-        async def apply(conn: aiosqlite.Connection) -> Written:
+        async def apply(conn: Connection) -> Written:
             await repo.set_address(conn, order, address)
             details = {"from": order.address.model_dump(), "to": address.model_dump()}
             return _written(await load_order(conn, order_id), details)
@@ -111,12 +111,12 @@ def _order_address(order_id: str, address: Address) -> Write:
 
 
 def _payment(order_id: str, payment_method_id: str) -> Write:
-    async def plan(conn: aiosqlite.Connection) -> Plan:
+    async def plan(conn: Connection) -> Plan:
         order = await load_order(conn, order_id)
         method = await _method(conn, order, payment_method_id)
         charge, refund = policy.payment_change(order, method)
 
-        async def apply(conn: aiosqlite.Connection) -> Written:
+        async def apply(conn: Connection) -> Written:
             await _settle(conn, order, [charge, refund])
             details = {"from": refund.method_id, "to": charge.method_id, "amount_cents": charge.cents}
             return _written(await load_order(conn, order_id), details)
@@ -127,7 +127,7 @@ def _payment(order_id: str, payment_method_id: str) -> Write:
 
 
 def _items(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], method_id: str) -> Write:
-    async def plan(conn: aiosqlite.Connection) -> Plan:
+    async def plan(conn: Connection) -> Plan:
         order = await load_order(conn, order_id)
         policy.ensure_items_modifiable(order)
         catalogue = await products_repo.items(conn, new_item_ids)
@@ -149,7 +149,7 @@ def _items(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], 
             for s in swaps
         ]
 
-        async def apply(conn: aiosqlite.Connection) -> Written:
+        async def apply(conn: Connection) -> Written:
             await _settle(conn, order, [settlement])
             await repo.replace_items(conn, order, replacements)
             details = {
@@ -178,7 +178,7 @@ def _items(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], 
 
 
 def _return(order_id: str, item_ids: Sequence[str], method_id: str) -> Write:
-    async def plan(conn: aiosqlite.Connection) -> Plan:
+    async def plan(conn: Connection) -> Plan:
         order = await load_order(conn, order_id)
         policy.ensure_delivered(order, "returned")
         method = await _method(conn, order, method_id)
@@ -186,7 +186,7 @@ def _return(order_id: str, item_ids: Sequence[str], method_id: str) -> Write:
         policy.ensure_items_in_order(order, item_ids)
         returned = policy.items_listed(order, item_ids)
 
-        async def apply(conn: aiosqlite.Connection) -> Written:
+        async def apply(conn: Connection) -> Written:
             await repo.request_return(conn, order, item_ids, method_id)
             details = {"item_ids": list(item_ids), "payment_method_id": method_id}
             return _written(await load_order(conn, order_id), details)
@@ -201,7 +201,7 @@ def _return(order_id: str, item_ids: Sequence[str], method_id: str) -> Write:
 
 
 def _exchange(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], method_id: str) -> Write:
-    async def plan(conn: aiosqlite.Connection) -> Plan:
+    async def plan(conn: Connection) -> Plan:
         order = await load_order(conn, order_id)
         policy.ensure_delivered(order, "exchanged")
         catalogue = await products_repo.items(conn, new_item_ids)
@@ -210,7 +210,7 @@ def _exchange(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str
         policy.ensure_gift_card_covers(method, difference)
         old = [order.items[s.position] for s in swaps]
 
-        async def apply(conn: aiosqlite.Connection) -> Written:
+        async def apply(conn: Connection) -> Written:
             await repo.request_exchange(conn, order, item_ids, new_item_ids, method_id, difference)
             details = {
                 "item_ids": list(item_ids),

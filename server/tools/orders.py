@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import aiosqlite
 from mcp.types import CallToolResult
 from pydantic import Field
 
@@ -12,6 +11,7 @@ from .. import apps_ui, not_found, render
 from ..mcp_server import ShopServer
 from ..models import Order, OrderPage
 from ..repositories import orders as repo
+from ..repositories.rows import Connection
 from ..shop import Shop
 from ..statuses import OrderStatus
 from .arguments import (
@@ -27,7 +27,7 @@ from .cursors import decode_cursor, encode_cursor
 from .results import lookup, present
 
 
-async def load_order(conn: aiosqlite.Connection, order_id: str) -> Order:
+async def load_order(conn: Connection, order_id: str) -> Order:
     order = await repo.get(conn, order_id)
     if order is None:
         raise not_found.order(order_id)

@@ -4,7 +4,6 @@
 # functions, which the SDK must see as objects.
 from typing import Annotated
 
-import aiosqlite
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Resolve
 from mcp.types import CallToolResult
@@ -17,6 +16,7 @@ from ..models import Ticket, TicketPage, Transfer
 from ..repositories import customers as customers_repo
 from ..repositories import orders as orders_repo
 from ..repositories import tickets as repo
+from ..repositories.rows import Connection
 from ..shop import Shop
 from ..statuses import PostedBy, TicketPriority, TicketStatus
 from ..writes import (
@@ -34,14 +34,14 @@ from .cursors import decode_cursor, encode_cursor
 from .results import addition, change, lookup, present
 
 
-async def _ticket(conn: aiosqlite.Connection, ticket_id: str) -> Ticket:
+async def _ticket(conn: Connection, ticket_id: str) -> Ticket:
     ticket = await repo.get(conn, ticket_id)
     if ticket is None:
         raise not_found.ticket(ticket_id)
     return ticket
 
 
-async def _customer_key(conn: aiosqlite.Connection, user_id: str | None) -> int | None:
+async def _customer_key(conn: Connection, user_id: str | None) -> int | None:
     if user_id is None:
         return None
     key = await customers_repo.internal_id(conn, user_id)
@@ -50,7 +50,7 @@ async def _customer_key(conn: aiosqlite.Connection, user_id: str | None) -> int 
     return key
 
 
-async def _order_key(conn: aiosqlite.Connection, order_id: str | None, user_id: str | None) -> int | None:
+async def _order_key(conn: Connection, order_id: str | None, user_id: str | None) -> int | None:
     if order_id is None:
         return None
     found = await orders_repo.key_and_owner(conn, order_id)
@@ -64,11 +64,11 @@ async def _order_key(conn: aiosqlite.Connection, order_id: str | None, user_id: 
 def _status(ticket_id: str, status: TicketStatus) -> Write:
     """Closing is final, so the person confirms it; other moves need no question."""
 
-    async def plan(conn: aiosqlite.Connection) -> Plan:
+    async def plan(conn: Connection) -> Plan:
         ticket = await _ticket(conn, ticket_id)
         policy.ensure_ticket_transition(ticket_id, ticket.status, status)
 
-        async def apply(conn: aiosqlite.Connection) -> Written:
+        async def apply(conn: Connection) -> Written:
             if status == ticket.status:
                 return Written(ticket, render.ticket(ticket), ticket.ticket_id, ticket.user_id, changed=False)
             await repo.set_status(conn, ticket_id, status)
@@ -95,7 +95,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         """Open a support ticket for a customer, optionally about an order, with a first message. Each call
         opens one: check list_tickets first."""
 
-        async def open_ticket(conn: aiosqlite.Connection) -> Written:
+        async def open_ticket(conn: Connection) -> Written:
             ticket_id = await repo.create(
                 conn,
                 customer_key=await _customer_key(conn, user_id),
@@ -155,7 +155,7 @@ def register(server: ShopServer, shop: Shop) -> None:
     ) -> Annotated[CallToolResult, Ticket]:
         """Add a message to a ticket's thread (not to a closed one). Returns the ticket."""
 
-        async def add(conn: aiosqlite.Connection) -> Written:
+        async def add(conn: Connection) -> Written:
             ticket = await _ticket(conn, ticket_id)
             policy.ensure_ticket_open_for_messages(ticket_id, ticket.status)
             await repo.add_message(conn, ticket_id, author, body)
@@ -194,7 +194,7 @@ def register(server: ShopServer, shop: Shop) -> None:
     ) -> Annotated[CallToolResult, Ticket]:
         """Hand a ticket to a human agent, recording why and a summary for them. Returns the ticket."""
 
-        async def escalate(conn: aiosqlite.Connection) -> Written:
+        async def escalate(conn: Connection) -> Written:
             ticket = await _ticket(conn, ticket_id)
             policy.ensure_ticket_transition(ticket_id, ticket.status, "escalated")
             if policy.is_repeat_escalation(ticket, reason, summary):
@@ -214,7 +214,7 @@ def register(server: ShopServer, shop: Shop) -> None:
         """Hand the customer to a human agent, with a summary, when they ask for one or the request is
         beyond the tools and policy; then tell them."""
 
-        async def transfer(conn: aiosqlite.Connection) -> Written:
+        async def transfer(conn: Connection) -> Written:
             ticket_id = await repo.create(
                 conn,
                 customer_key=None,
