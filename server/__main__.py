@@ -145,6 +145,13 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         "--allowed-origins", type=_names, default=defaults.allowed_origins, help="more Origins to accept"
     )
     serve.add_argument(
+        "--stateless",
+        action="store_true",
+        default=defaults.stateless,
+        help="HTTP without sessions: each request stands alone, so replicas behind a load balancer can "
+        "share clients (use with a postgresql:// --db)",
+    )
+    serve.add_argument(
         "--session-idle-timeout",
         type=float,
         default=defaults.session_idle_timeout,
@@ -298,6 +305,7 @@ _SERVE_SETTINGS = (
     "log_format",
     "session_idle_timeout",
     "max_sessions",
+    "stateless",
     "confirm",
     "toolsets",
     "tools",

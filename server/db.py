@@ -1,9 +1,9 @@
 """The database: one SQLite file in WAL mode, its schema, and its migrations.
 
-Two connections per process: a writer, used only inside `transaction()` (one
-write at a time, BEGIN IMMEDIATE, so a write never deadlocks half way), and a
-reader for everything else, which in WAL mode sees the last committed state and
-never waits for the writer.
+Connections per process: a writer, used only inside `transaction()` (one write at
+a time, BEGIN IMMEDIATE, so a write never deadlocks half way), and a pool of
+readers for everything else (read_pool.py), which in WAL mode see the last
+committed state and never wait for the writer.
 
 A file is opened only if it is shopdesk's own or holds no tables at all: another
 program's database is refused before a byte of it is written. New shops are built
@@ -26,6 +26,7 @@ from urllib.request import pathname2url
 
 import aiosqlite
 
+from .read_pool import READERS, ReadPool
 from .statuses import (
     AuditOutcome,
     MessageAuthor,
@@ -377,11 +378,11 @@ def readable(path: Path) -> bool:
 class Database:
     """An open shopdesk database: `read` for queries, `transaction()` for writes."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(self, path: Path, writer: aiosqlite.Connection, readers: list[aiosqlite.Connection]) -> None:
         self.path = path
         self.location = str(path)
         self._writer = writer
-        self.read = reader
+        self.read = ReadPool(readers)
         self._write_lock = asyncio.Lock()
 
     @classmethod
@@ -416,13 +417,14 @@ class Database:
             await _configure(writer, synchronous)
             await writer.execute("PRAGMA journal_mode = WAL")
             await _apply_migrations(writer)
-            reader = await aiosqlite.connect(path, isolation_level=None)
+            readers = [await aiosqlite.connect(path, isolation_level=None) for _ in range(READERS)]
         except sqlite3.DatabaseError as exc:
             await writer.close()
             raise DatabaseUnavailable(f"cannot use {path} as a shopdesk database: {exc}") from exc
-        await _configure(reader)
-        await reader.execute("PRAGMA query_only = ON")
-        return cls(path, writer, reader)
+        for reader in readers:
+            await _configure(reader)
+            await reader.execute("PRAGMA query_only = ON")
+        return cls(path, writer, readers)
 
     @classmethod
     async def _open_read_only(cls, path: Path) -> Database:
@@ -436,7 +438,7 @@ class Database:
         connections: list[aiosqlite.Connection] = []
         try:
             sqlite3.connect(_read_only_uri(path), uri=True).close()  # see open(): fail here, not in aiosqlite
-            for _ in range(2):
+            for _ in range(1 + READERS):
                 conn = await aiosqlite.connect(_read_only_uri(path), uri=True, isolation_level=None)
                 connections.append(conn)
                 await _configure(conn)
@@ -445,7 +447,7 @@ class Database:
             for conn in connections:
                 await conn.close()
             raise DatabaseUnavailable(f"cannot open {path} read-only: {storage_problem(exc)}") from exc
-        return cls(path, connections[0], connections[1])
+        return cls(path, connections[0], connections[1:])
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

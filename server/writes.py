@@ -161,13 +161,20 @@ async def preview_of(shop: Shop, write: Write, key: str | None = None) -> Previe
     (and audited) here, before anybody is asked about it. A retry with a known idempotency key asks
     nothing: it will be answered with the first result."""
     tool, arguments = write.tool, write.arguments
-    if key is not None:
-        earlier = await idempotency.find(shop.db.read, caller_subject(), key)
-        if earlier is not None and earlier[1] == fingerprint(tool, arguments):
-            return Preview(tool, dict(arguments), "")
+
+    async def a_retry() -> bool:
+        earlier = None if key is None else await idempotency.find(shop.db.read, caller_subject(), key)
+        return earlier is not None and earlier[1] == fingerprint(tool, arguments)
+
+    if await a_retry():
+        return Preview(tool, dict(arguments), "")
     try:
         worked_out = await write.plan(shop.db.read)
     except ShopError as refusal:
+        # The first call with this key may have committed between the two reads (the order is cancelled
+        # now because of it): then this is still a retry, answered with the first result.
+        if await a_retry():
+            return Preview(tool, dict(arguments), "")
         subject, shown = caller_subject(), masked(arguments)
         await record_outside(shop, tool, _target(arguments, tool), "refused", subject, shown, refusal.problem)
         raise

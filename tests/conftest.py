@@ -1,9 +1,17 @@
-"""Fixtures: every test gets a fresh server on a fresh database file."""
+"""Fixtures: every test gets a fresh server on a fresh database.
+
+The database is a SQLite file, or with SHOPDESK_TEST_DB=postgresql a fresh PostgreSQL database (copied from
+a τ² template) on a throwaway server started on 127.0.0.1 for the run (pg_support.py). In that mode only the
+tests that take the `settings` fixture run (the others never touch a shop's database, and run in the SQLite
+pass), less those marked `sqlite_only` (they look inside the SQLite file itself).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -14,9 +22,11 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from pg_support import PostgresServer, unavailable_reason
 from shop_support import connected, server_env, tau2_text
 
 from server.app import build_server
+from server.database import ShopDatabase, open_database
 from server.db import Database
 from server.settings import Settings
 from server.tau2 import import_into
@@ -41,12 +51,95 @@ def tau2_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+BACKEND = os.environ.get("SHOPDESK_TEST_DB", "sqlite")
+if BACKEND not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"SHOPDESK_TEST_DB must be sqlite or postgresql, not {BACKEND!r}")
+# CI sets it: a missing PostgreSQL (like a missing peer) fails the tests that need it instead of skipping them.
+REQUIRED = os.environ.get("SHOPDESK_REQUIRE_PEERS") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: looks inside the SQLite file; not run on PostgreSQL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if BACKEND != "postgresql":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_shop = "settings" in getattr(item, "fixturenames", ())
+        (keep if uses_shop and item.get_closest_marker("sqlite_only") is None else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the run, on 127.0.0.1 (skips without PostgreSQL, unless CI requires it)."""
+    reason = unavailable_reason()
+    if reason:
+        if REQUIRED or BACKEND == "postgresql":
+            pytest.fail(f"PostgreSQL is needed here but {reason}", pytrace=False)
+        pytest.skip(reason)
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_databases = itertools.count()
+
+
+async def _admin(server: PostgresServer, *statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server.url())
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def new_postgres_database(server: PostgresServer, template: str = "template0") -> str:
+    """A new database on `server` (a copy of `template`); returns its URL."""
+    name = f"shop_{os.getpid()}_{next(_databases)}"
+    asyncio.run(_admin(server, f"CREATE DATABASE {name} TEMPLATE {template}"))
+    return server.url(name)
+
+
+def drop_postgres_database(server: PostgresServer, url: str) -> None:
+    asyncio.run(_admin(server, f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> str:
+    """The name of a database holding the τ² shop, to copy for each test."""
+    url = new_postgres_database(postgres_server)
+
+    async def load() -> None:
+        db = await open_database(Path("unused"), url)
+        await import_into(db, tau2_text())
+        await db.close()
+
+    asyncio.run(load())
+    return url.rsplit("/", 1)[1]
+
+
 @pytest.fixture
-def settings(tmp_path: Path, tau2_template: Path) -> Settings:
-    """Settings for a fresh copy of the τ² shop."""
+def settings(tmp_path: Path, tau2_template: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """Settings for a fresh copy of the τ² shop (a file, or a PostgreSQL database: see the module's text)."""
+    if BACKEND == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = new_postgres_database(server, request.getfixturevalue("postgres_template"))
+        yield Settings(db_path=tmp_path / "shop.sqlite3", db_url=url)
+        drop_postgres_database(server, url)
+        return
     path = tmp_path / "shop.sqlite3"
     shutil.copy(tau2_template, path)
-    return Settings(db_path=path)
+    yield Settings(db_path=path)
 
 
 @pytest.fixture
@@ -56,9 +149,9 @@ async def client(settings: Settings) -> AsyncIterator[Client]:
 
 
 @pytest.fixture
-async def db(settings: Settings, client: Client) -> AsyncIterator[Database]:
+async def db(settings: Settings, client: Client) -> AsyncIterator[ShopDatabase]:
     """A second handle on the test's database, to check what the tools wrote."""
-    handle = await Database.open(settings.db_path, create=False)
+    handle = await open_database(settings.db_path, settings.db_url, create=False)
     yield handle
     await handle.close()
 

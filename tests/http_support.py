@@ -45,16 +45,18 @@ class Running:
 
 
 @contextmanager
-def running(db: Path, *args: str) -> Iterator[Running]:
-    """`shopdesk serve --transport http` on a free port, stderr kept in a file beside the database."""
+def running(db: Path | str, *args: str, folder: Path | None = None) -> Iterator[Running]:
+    """`shopdesk serve --transport http` on a free port, stderr kept in a file beside the database (or in
+    `folder`, for a PostgreSQL URL)."""
     port = free_port()
-    stderr_path = db.with_name(f"stderr-{port}.txt")
+    folder = folder or Path(db).parent
+    stderr_path = folder / f"stderr-{port}.txt"
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "server", "serve", "--transport", "http", "--port", str(port), "--db", str(db)]
             + list(args),
             env=env(),
-            cwd=db.parent,
+            cwd=folder,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )

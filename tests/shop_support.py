@@ -11,7 +11,8 @@ from typing import Any
 
 from mcp import Client
 
-from server.db import Database
+from server.database import ShopDatabase, open_database
+from server.settings import Settings
 from server.tau2 import BUNDLED_DB, export, read_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,16 @@ TAU2_DB = BUNDLED_DB
 
 def tau2_text() -> str:
     return read_text(TAU2_DB)
+
+
+def db_arg(settings: Settings) -> str:
+    """What `--db` takes for the test's shop: its file, or its PostgreSQL URL."""
+    return settings.db_url or str(settings.db_path)
+
+
+async def open_shop(settings: Settings) -> ShopDatabase:
+    """Another handle on the test's shop, whichever database it is in."""
+    return await open_database(settings.db_path, settings.db_url, create=False)
 
 
 def server_env() -> dict[str, str]:
@@ -57,18 +68,18 @@ async def connected(target: Any, **options: Any) -> AsyncIterator[Client]:
         await task
 
 
-async def snapshot(db: Database) -> dict[str, Any]:
+async def snapshot(db: ShopDatabase) -> dict[str, Any]:
     """Everything a tool could change: the τ²-format shop, tickets, messages, and the audit log of writes that
     happened (a refused, declined, replayed or no-op call leaves a row of its own, but changes nothing else)."""
     state = await export(db)
-    for table, where in (
-        ("tickets", ""),
-        ("ticket_messages", ""),
-        ("audit_log", "WHERE outcome = 'done'"),
-        ("idempotency_keys", ""),
+    for table, where, order in (
+        ("tickets", "", "id"),
+        ("ticket_messages", "", "id"),
+        ("audit_log", "WHERE outcome = 'done'", "id"),
+        ("idempotency_keys", "", "subject, key"),
     ):
-        async with db.read.execute(f"SELECT * FROM {table} {where} ORDER BY rowid") as cur:
-            state[table] = [tuple(row) for row in await cur.fetchall()]
+        rows = await db.read.execute_fetchall(f"SELECT * FROM {table} {where} ORDER BY {order}")
+        state[table] = [tuple(row) for row in rows]
     return state
 
 

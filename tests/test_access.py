@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from http_support import running, session
 from mcp import Client
-from shop_support import call, connected, refused
+from shop_support import call, connected, db_arg, refused
 
 from server.access import BINDINGS, TOOL_SCOPES, Caller
 from server.app import build_server
@@ -52,8 +52,9 @@ async def bound(
         async with connected(build_server(replace(settings, customer=mine))) as client:
             yield client, records[mine], records[theirs]
         return
-    _, token = AuthFile(default_auth_file(settings.db_path)).create("web-chat", ["admin"], customer=mine)
-    with running(settings.db_path) as server:
+    auth = default_auth_file(settings.db_path)
+    _, token = AuthFile(auth).create("web-chat", ["admin"], customer=mine)
+    with running(db_arg(settings), "--auth-file", str(auth), folder=settings.db_path.parent) as server:
         async with session(server.url, token) as client:
             yield client, records[mine], records[theirs]
 
@@ -140,6 +141,7 @@ def test_scopes_decide_what_a_caller_is_offered() -> None:
     assert not Caller("me", frozenset({"admin"}), customer="c_1").offered("search_customers", read_only=True)
 
 
+@pytest.mark.sqlite_only  # checks the file's bytes; test_postgres.py has PostgreSQL's read-only test
 async def test_read_only_mode_offers_and_runs_only_reads_and_writes_nothing(
     settings: Settings, tau2_data: dict[str, Any]
 ) -> None:
@@ -154,6 +156,7 @@ async def test_read_only_mode_offers_and_runs_only_reads_and_writes_nothing(
     assert hashlib.sha256(settings.db_path.read_bytes()).hexdigest() == before
 
 
+@pytest.mark.sqlite_only
 async def test_a_read_only_database_connection_cannot_write(settings: Settings) -> None:
     db = await Database.open(settings.db_path, read_only=True)
     try:

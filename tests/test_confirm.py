@@ -12,7 +12,7 @@ import pytest
 from http_support import running
 from mcp import Client
 from mcp.types import ElicitRequestParams, ElicitResult
-from shop_support import call, connected, find_order, refused, snapshot
+from shop_support import call, connected, db_arg, find_order, refused, snapshot
 
 from server import confirm
 from server.app import build_server
@@ -245,7 +245,7 @@ async def test_over_http_the_person_is_asked_and_a_decline_changes_nothing(
 ) -> None:
     arguments = cancellation(tau2_data)
     before = await snapshot(db)
-    with running(settings.db_path, "--confirm", "always") as server:
+    with running(db_arg(settings), "--confirm", "always", folder=settings.db_path.parent) as server:
         person = Person(decline)
         async with connected(server.url, elicitation_callback=person) as client:
             assert "declined" in await refused(client, "cancel_pending_order", **arguments)

@@ -74,6 +74,7 @@ LOOKUPS = [
 ]
 
 
+@pytest.mark.sqlite_only  # reads SQLite's query plans
 async def test_every_id_lookup_uses_an_index(settings: Settings, tau2_data: dict[str, Any]) -> None:
     shop = Shop(settings)
     statements: list[str] = []
@@ -206,6 +207,7 @@ async def test_a_failed_build_leaves_nothing_and_the_next_try_succeeds(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shop.sqlite3"]
 
 
+@pytest.mark.sqlite_only  # reads SQLite's query plans
 @pytest.mark.parametrize(
     "filters", [{}, {"status": "pending"}, {"user_id": "noah_brown_6181"}], ids=["all", "status", "customer"]
 )

@@ -106,6 +106,7 @@ async def shop(settings: Settings) -> AsyncIterator[tuple[Shop, Client]]:
         yield shop, client
 
 
+@pytest.mark.sqlite_only  # makes the SQLite file fail
 async def test_a_read_only_database_says_so_and_changes_nothing(
     shop: tuple[Shop, Client], tau2_data: dict[str, Any]
 ) -> None:
@@ -120,6 +121,7 @@ async def test_a_read_only_database_says_so_and_changes_nothing(
     assert await snapshot(handle.db) == before
 
 
+@pytest.mark.sqlite_only  # makes the SQLite file fail
 async def test_a_full_disk_says_so_and_leaves_no_half_written_ticket(
     shop: tuple[Shop, Client], tau2_data: dict[str, Any]
 ) -> None:
@@ -146,6 +148,7 @@ async def test_a_full_disk_says_so_and_leaves_no_half_written_ticket(
         assert (await cur.fetchone())[0] == made  # type: ignore[index]
 
 
+@pytest.mark.sqlite_only  # makes the SQLite file fail
 async def test_a_busy_database_says_to_try_again(
     shop: tuple[Shop, Client], settings: Settings, tau2_data: dict[str, Any]
 ) -> None:

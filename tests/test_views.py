@@ -23,11 +23,10 @@ from mcp import Client
 from mcp.client.extension import advertise
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID, Apps
 from mcp.types import ElicitRequestParams, ElicitResult
-from shop_support import ROOT, call, connected, find_order, snapshot
+from shop_support import ROOT, call, connected, find_order, open_shop, snapshot
 
 from server import apps_ui
 from server.app import build_server
-from server.db import Database
 from server.settings import Settings
 
 APPS = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
@@ -240,7 +239,7 @@ class Person:
 
 
 async def shop_state(settings: Settings) -> dict[str, Any]:
-    db = await Database.open(settings.db_path, create=False)
+    db = await open_shop(settings)
     try:
         return await snapshot(db)
     finally:

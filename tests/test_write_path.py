@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from mcp import Client
-from shop_support import call, connected, find_order, refused, server_env, snapshot
+from shop_support import call, connected, db_arg, find_order, refused, server_env, snapshot
 
 from server.app import build_server
 from server.db import Database
@@ -27,8 +28,8 @@ def some_user(data: dict[str, Any]) -> str:
 
 
 async def ticket_count(db: Database) -> int:
-    async with db.read.execute("SELECT count(*) FROM tickets") as cur:
-        return int((await cur.fetchone())[0])  # type: ignore[index]
+    (row,) = await db.read.execute_fetchall("SELECT count(*) FROM tickets")
+    return int(row[0])
 
 
 async def test_a_retried_create_ticket_with_its_key_opens_one_ticket(
@@ -143,7 +144,7 @@ async def test_the_audit_log_is_read_with_cursor_pages(client: Client, tau2_data
 def test_the_audit_command_prints_lines_and_json(settings: Settings, tmp_path: Path) -> None:
     def shopdesk(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "server", *args, "--db", str(settings.db_path)],
+            [sys.executable, "-m", "server", *args, "--db", db_arg(settings)],
             capture_output=True, text=True, env=server_env(), cwd=tmp_path, timeout=60,
         )  # fmt: skip
 
@@ -159,6 +160,7 @@ def test_the_audit_command_prints_lines_and_json(settings: Settings, tmp_path: P
     assert shopdesk("audit", "--order", "#W0000002").stdout == ""
 
 
+@pytest.mark.sqlite_only  # PostgreSQL's own default (synchronous_commit=on) is durable already
 async def test_writes_are_committed_with_synchronous_full_by_default(settings: Settings) -> None:
     db = await Database.open(settings.db_path, synchronous=settings.synchronous)
     try:
@@ -179,5 +181,5 @@ async def test_keys_are_kept_a_week_and_then_cleared(client: Client, db: Databas
                 (key, at),
             )
     await call(client, "create_ticket", user_id=some_user(tau2_data), **TICKET, idempotency_key="new")
-    async with db.read.execute("SELECT key FROM idempotency_keys ORDER BY key") as cur:
-        assert [r[0] for r in await cur.fetchall()] == ["new", "six-days-old"]
+    rows = await db.read.execute_fetchall("SELECT key FROM idempotency_keys ORDER BY key")
+    assert [r[0] for r in rows] == ["new", "six-days-old"]

@@ -1,0 +1,69 @@
+"""Reads never wait: not for a write in progress, and (SQLite's read pool) not for a slow read."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from shop_support import call, connected
+
+from server.app import build_server
+from server.read_pool import ReadPool
+from server.settings import Settings
+from server.shop import Shop
+
+# Counts to a hundred million: seconds of work for SQLite, far longer than any read a test makes.
+_SLOW = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT count(*) FROM c"
+
+
+async def test_reads_answer_while_a_write_is_open_and_see_only_what_is_committed(
+    settings: Settings, tau2_data: dict[str, Any]
+) -> None:
+    shop = Shop(settings)
+    user_id = next(iter(tau2_data["users"]))
+    async with connected(build_server(shop=shop)) as client:
+        before = await call(client, "list_tickets", user_id=user_id)
+        async with shop.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO tickets (customer_id, subject, status, priority, created_at, updated_at) "
+                "VALUES ((SELECT id FROM customers WHERE user_id = ?), 'Pending', 'open', 'normal', 'x', 'x')",
+                (user_id,),
+            )
+            # The write is open (and holds the write lock); reads go on, and do not see it.
+            assert await call(client, "list_tickets", user_id=user_id) == before
+            order_id = tau2_data["users"][user_id]["orders"][0]
+            assert (await call(client, "get_order_details", order_id=order_id))["order_id"] == order_id
+        after = await call(client, "list_tickets", user_id=user_id)
+    assert [t["subject"] for t in after["tickets"]] == ["Pending"]
+
+
+@pytest.mark.sqlite_only
+async def test_a_slow_read_holds_up_no_other_read(tau2_template: Path) -> None:
+    connections = [await aiosqlite.connect(tau2_template) for _ in range(2)]
+    pool = ReadPool(connections)
+    slow = asyncio.create_task(pool.execute_fetchall(_SLOW))
+    await asyncio.sleep(0)  # let the slow read take its connection
+    try:
+        rows = list(await pool.execute_fetchall("SELECT count(*) FROM customers"))
+        assert rows[0][0] == 500
+        assert not slow.done()  # the quick read did not queue behind it
+    finally:
+        for connection in connections:
+            await connection.interrupt()
+        with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+            await slow
+        await pool.close()
+
+
+@pytest.mark.sqlite_only
+async def test_the_pool_refuses_to_write(tau2_template: Path) -> None:
+    pool = ReadPool([await aiosqlite.connect(tau2_template)])
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="cannot write"):
+            await pool.executemany("DELETE FROM customers WHERE id = ?", [(1,)])
+    finally:
+        await pool.close()
