@@ -372,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # The serve flags, where given, replace what the environment said.
     served = {key: getattr(args, key) for key in _SERVE_SETTINGS if hasattr(args, key)}
+    if served.get("auth_file") is None:  # `token ... ` without --auth-file: SHOPDESK_AUTH_FILE still holds
+        served.pop("auth_file", None)
     database = (
         {"db_url": args.db, "db_path": defaults.db_path}
         if isinstance(args.db, str)

@@ -225,3 +225,16 @@ def test_tools_lists_the_toolsets_and_a_misspelt_one_stops_serve(tmp_path: Path)
     assert not (tmp_path / "s.db").exists()
     line = one_line_failure(shopdesk("serve", cwd=tmp_path, env={"SHOPDESK_TOOLS": "get_order"}))
     assert "unknown tool get_order" in line
+
+
+def test_token_commands_use_the_auth_file_the_environment_names(tmp_path: Path) -> None:
+    auth = tmp_path / "elsewhere" / "tokens.json"
+    auth.parent.mkdir()
+    env = {"SHOPDESK_AUTH_FILE": str(auth)}
+    made = shopdesk(
+        "token", "create", "--subject", "ops", "--scopes", "admin", "--db", "x.sqlite3", cwd=tmp_path, env=env
+    )
+    assert made.returncode == 0, made.stderr
+    assert auth.is_file() and not (tmp_path / "x.auth.json").exists()
+    listed = shopdesk("token", "list", "--db", "x.sqlite3", cwd=tmp_path, env=env)
+    assert "ops" in listed.stdout
