@@ -2,11 +2,13 @@
 
 from typing import Any
 
+import pytest
 from mcp import Client
 from shop_support import call, refused, snapshot
 
 from server.db import Database
 from server.repositories import audit
+from server.repositories import customers as customers_repository
 
 
 def some_user(data: dict[str, Any]) -> dict[str, Any]:
@@ -150,3 +152,40 @@ async def test_same_address_again_changes_nothing(client: Client, db: Database, 
     once = await snapshot(db)
     assert (await call(client, "modify_user_address", user_id=user["user_id"], **new))["address"] == new
     assert await snapshot(db) == once
+
+
+@pytest.mark.parametrize("window", [3, 1000], ids=["beyond-the-first-ids", "within-the-first-ids"])
+@pytest.mark.parametrize("limit", [2, 7])
+@pytest.mark.parametrize(
+    "search",
+    [{"name": "m"}, {"name": "MI"}, {"name": "mia ga"}, {"name": "zzz"}, {"email": "n"}, {"name": "a", "zip": ""}],
+)
+async def test_search_customers_pages_are_every_match_in_id_order(
+    client: Client,
+    tau2_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    window: int,
+    limit: int,
+    search: dict[str, str],
+) -> None:
+    # The search looks through the next `window` ids first, then asks the name indexes (see
+    # repositories/customers.py); either way a page must be the next matches in id (import) order.
+    monkeypatch.setattr(customers_repository, "_WINDOW", window)
+
+    def matches(user: dict[str, Any]) -> bool:
+        names = (user["name"]["first_name"].lower(), user["name"]["last_name"].lower())
+        words = search.get("name", "").lower().split()
+        return all(any(n.startswith(w) for n in names) for w in words) and user["email"].lower().startswith(
+            search.get("email", "").lower()
+        )
+
+    expected = [u["user_id"] for u in tau2_data["users"].values() if matches(u)]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await call(client, "search_customers", **search, limit=limit, **({"cursor": cursor} if cursor else {}))
+        seen += [c["user_id"] for c in page["customers"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == expected
