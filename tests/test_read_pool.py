@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +45,24 @@ async def test_reads_answer_while_a_write_is_open_and_see_only_what_is_committed
 @pytest.mark.sqlite_only
 async def test_a_slow_read_holds_up_no_other_read(tau2_template: Path) -> None:
     connections = [await aiosqlite.connect(tau2_template) for _ in range(2)]
+    running, stop = threading.Event(), threading.Event()
+
+    def progress() -> int:  # SQLite calls it while the slow read runs; a non-zero answer aborts the read
+        running.set()
+        return 1 if stop.is_set() else 0
+
+    await connections[0].set_progress_handler(progress, 10_000)
     pool = ReadPool(connections)
-    slow = asyncio.create_task(pool.execute_fetchall(_SLOW))
-    await asyncio.sleep(0)  # let the slow read take its connection
+    slow = asyncio.create_task(pool.execute_fetchall(_SLOW))  # takes the first (least busy) connection
     try:
-        rows = list(await pool.execute_fetchall("SELECT count(*) FROM customers"))
+        assert await asyncio.to_thread(running.wait, 60), "the slow read never started"
+        # Queued behind the slow read, the quick one would never come back (the slow one runs until stopped).
+        quick = pool.execute_fetchall("SELECT count(*) FROM customers")
+        rows = list(await asyncio.wait_for(quick, timeout=60))
         assert rows[0][0] == 500
         assert not slow.done()  # the quick read did not queue behind it
     finally:
-        for connection in connections:
-            await connection.interrupt()
+        stop.set()
         with pytest.raises(sqlite3.OperationalError, match="interrupted"):
             await slow
         await pool.close()
