@@ -350,17 +350,23 @@ def check_is_shopdesk(path: Path) -> set[str]:
             f"{path} is not a usable shopdesk database ({storage_problem(exc)}); "
             "point --db at another file or move this one away"
         ) from exc
+    return schema_verdict(str(path), tables, applied, instead="a new file")
+
+
+def schema_verdict(location: str, tables: set[str], applied: set[str], *, instead: str) -> set[str]:
+    """The schema steps applied in a database (SQLite's or PostgreSQL's) with these tables and recorded steps;
+    refuses another program's tables, and a newer shopdesk's schema, before anything is written."""
     if not tables:
-        return set()  # an empty file: shopdesk may make its tables in it
+        return set()  # empty: shopdesk may make its tables in it
     if _FIRST_MIGRATION not in applied:
         raise DatabaseUnavailable(
-            f"{path} holds another program's tables ({', '.join(sorted(tables)[:3])}...), not a shopdesk "
-            "database; nothing was written to it. Point --db at a shopdesk database or a new file"
+            f"{location} holds another program's tables ({', '.join(sorted(tables)[:3])}...), not a shopdesk "
+            f"database; nothing was written to it. Point --db at a shopdesk database or {instead}"
         )
-    newer = applied - {name for name, _ in MIGRATIONS}
+    newer = applied - {name for name, _ in MIGRATION_SCRIPTS}
     if newer:
         raise DatabaseUnavailable(
-            f"{path} was made by a newer shopdesk (schema step {sorted(newer)[0]}); upgrade shopdesk to open it"
+            f"{location} was made by a newer shopdesk (schema step {sorted(newer)[0]}); upgrade shopdesk to open it"
         )
     return applied
 

@@ -26,7 +26,7 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any, cast
 
-from .db import _FIRST_MIGRATION, MIGRATION_SCRIPTS, DatabaseUnavailable, statements, utc_now
+from .db import _FIRST_MIGRATION, MIGRATION_SCRIPTS, DatabaseUnavailable, schema_verdict, statements, utc_now
 from .repositories.rows import Row
 from .settings import redacted_url as redacted
 
@@ -165,17 +165,7 @@ async def _applied(conn: asyncpg.Connection, location: str) -> set[str]:
         )
         if {row[0] for row in columns} == {"name", "applied_at"}:
             applied = {row[0] for row in await conn.fetch("SELECT name FROM schema_migrations")}
-    if _FIRST_MIGRATION not in applied:
-        raise DatabaseUnavailable(
-            f"{location} holds another program's tables ({', '.join(sorted(tables)[:3])}...), not a shopdesk "
-            "shop; nothing was written to it. Point --db at a shopdesk database or an empty one"
-        )
-    newer = applied - {name for name, _ in MIGRATION_SCRIPTS}
-    if newer:
-        raise DatabaseUnavailable(
-            f"{location} was made by a newer shopdesk (schema step {sorted(newer)[0]}); upgrade shopdesk to open it"
-        )
-    return applied
+    return schema_verdict(location, tables, applied, instead="an empty one")
 
 
 async def _migrate(conn: asyncpg.Connection, location: str) -> None:

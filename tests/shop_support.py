@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +24,20 @@ TAU2_DB = BUNDLED_DB
 
 def tau2_text() -> str:
     return read_text(TAU2_DB)
+
+
+def build_wheel(source: Path, out: Path) -> Path:
+    """The wheel of the project at `source`, built offline with this venv's setuptools into `out`."""
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"]
+        + ["-w", str(out), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = out.glob("*.whl")
+    return wheel
 
 
 def db_arg(settings: Settings) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from mcp.client.stdio import StdioServerParameters
-from shop_support import connected
+from shop_support import build_wheel, connected
 
 from server import __version__
 
@@ -31,16 +31,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy(ROOT / name, source / name)
     for name in ("server", "client_demo", "data"):
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*"))
-    out = tmp_path_factory.mktemp("wheel")
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"]
-        + ["-w", str(out), str(source)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert built.returncode == 0, built.stderr
-    (path,) = out.glob("*.whl")
+    path = build_wheel(source, tmp_path_factory.mktemp("wheel"))
     assert path.name == f"shopdesk_mcp-{__version__}-py3-none-any.whl"
     return path
 
