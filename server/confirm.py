@@ -56,11 +56,15 @@ class Consent(BaseModel):
 
 @dataclass(frozen=True)
 class Preview:
-    """What a write will change, in words for the person; empty words: nothing to ask."""
+    """What a write will change, in words for the person; empty words: nothing to ask.
+
+    `worked_out` is false where nobody would be asked (see `will_ask`): then the write's own transaction is
+    the first to read the records, and the preview's reads are saved."""
 
     tool: str
     arguments: Mapping[str, Any]
     words: str
+    worked_out: bool = True
 
 
 def consented(consent: ElicitationResult[Consent]) -> bool:
@@ -84,6 +88,12 @@ def can_elicit(ctx: Context[Any, Any]) -> bool:
     capabilities = ctx.client_capabilities
     elicitation = capabilities.elicitation if capabilities is not None else None
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+def will_ask(mode: ConfirmMode, ctx: Context[Any, Any]) -> bool:
+    """Whether a destructive call on this connection puts its preview to the person (asked through the
+    client, or as a two-step token); `asker` below follows the same rule."""
+    return mode == "always" or (mode == "auto" and can_elicit(ctx))
 
 
 def fingerprint(value: Any) -> str:

@@ -23,10 +23,22 @@ from typing import Annotated, Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.elicitation import CancelledElicitation, ElicitationResult
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from .confirm import Asker, Consent, Declined, Preview, TokenSigner, asker, consented, signing_key, spend
+from .confirm import (
+    Asker,
+    Consent,
+    Declined,
+    Preview,
+    TokenSigner,
+    asker,
+    consented,
+    signing_key,
+    spend,
+    will_ask,
+)
 from .database import is_storage_error
 from .db import utc_now
 from .errors import Conflict, InvalidArguments, ShopError
@@ -153,14 +165,17 @@ async def perform_confirmed(
             f"Nothing was changed: {reason} ({tool}).",
             "Ask the customer what they would like instead; do not retry unless they ask for it.",
         )
-    return await _run(shop, tool, arguments, key, write.plan, preview, token)
+    return await _run(shop, tool, arguments, key, write.plan, preview if preview.worked_out else None, token)
 
 
-async def preview_of(shop: Shop, write: Write, key: str | None = None) -> Preview:
+async def preview_of(shop: Shop, write: Write, key: str | None = None, ctx: Context[Any, Any] | None = None) -> Preview:
     """What the write would change, from the records as they are now; a write the rules refuse is refused
     (and audited) here, before anybody is asked about it. A retry with a known idempotency key asks
-    nothing: it will be answered with the first result."""
+    nothing: it will be answered with the first result. On a connection where nobody would be asked
+    (`ctx` given, see confirm.will_ask), nothing is read here: the write's transaction reads and checks."""
     tool, arguments = write.tool, write.arguments
+    if ctx is not None and not will_ask(shop.settings.confirm, ctx):
+        return Preview(tool, dict(arguments), "", worked_out=False)
 
     async def a_retry() -> bool:
         earlier = None if key is None else await idempotency.find(shop.db.read, caller_subject(), key)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,24 @@ async def test_keys_are_kept_a_week_and_then_cleared(client: Client, db: Databas
     await call(client, "create_ticket", user_id=some_user(tau2_data), **TICKET, idempotency_key="new")
     rows = await db.read.execute_fetchall("SELECT key FROM idempotency_keys ORDER BY key")
     assert [r[0] for r in rows] == ["new", "six-days-old"]
+
+
+@pytest.mark.sqlite_only  # counts the statements on SQLite's read connections
+@pytest.mark.parametrize("mode", ["auto", "off"])
+async def test_a_write_nobody_is_asked_about_reads_only_in_its_transaction(
+    settings: Settings, tau2_data: dict[str, Any], mode: str
+) -> None:
+    # A client that cannot ask the person (no elicitation) under --confirm auto, or --confirm off: there is
+    # no preview to show, so the records are read once, by the write's own transaction.
+    from server.shop import Shop
+
+    order_id = find_order(tau2_data, "pending")["order_id"]
+    shop = Shop(replace(settings, confirm=mode))
+    async with connected(build_server(shop=shop)) as client:
+        reads: list[str] = []
+        await shop.db.read.set_trace_callback(reads.append)  # type: ignore[attr-defined]
+        done = await call(client, "cancel_pending_order", order_id=order_id, reason="no longer needed")
+        assert done["status"] == "cancelled"
+        assert reads == []
+        text = await refused(client, "cancel_pending_order", order_id=order_id, reason="no longer needed")
+        assert "cancelled" in text and reads == []

@@ -5,7 +5,7 @@
 from typing import Annotated
 
 from mcp.server.elicitation import ElicitationResult
-from mcp.server.mcpserver import Resolve
+from mcp.server.mcpserver import Context, Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
@@ -96,10 +96,11 @@ def register(server: ShopServer, shop: Shop) -> None:
         state: str,
         country: str,
         zip: str,
+        ctx: Context,
         idempotency_key: str | None = None,
     ) -> Preview:
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
-        return await preview_of(shop, _address(user_id, address), idempotency_key)
+        return await preview_of(shop, _address(user_id, address), idempotency_key, ctx)
 
     ask_address = consent_resolver(shop, preview_address)
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
-from mcp.server.mcpserver import Resolve
+from mcp.server.mcpserver import Context, Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
@@ -237,8 +237,8 @@ def _exchange(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str
 def register(server: ShopServer, shop: Shop) -> None:
     # --- cancel ---------------------------------------------------------------------------------
 
-    async def preview_cancel(order_id: str, reason: str, idempotency_key: str | None = None) -> Preview:
-        return await preview_of(shop, _cancel(order_id, reason), idempotency_key)
+    async def preview_cancel(order_id: str, reason: str, ctx: Context, idempotency_key: str | None = None) -> Preview:
+        return await preview_of(shop, _cancel(order_id, reason), idempotency_key, ctx)
 
     ask_cancel = consent_resolver(shop, preview_cancel)
 
@@ -267,10 +267,11 @@ def register(server: ShopServer, shop: Shop) -> None:
         state: str,
         country: str,
         zip: str,
+        ctx: Context,
         idempotency_key: str | None = None,
     ) -> Preview:
         address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
-        return await preview_of(shop, _order_address(order_id, address), idempotency_key)
+        return await preview_of(shop, _order_address(order_id, address), idempotency_key, ctx)
 
     ask_order_address = consent_resolver(shop, preview_order_address)
 
@@ -296,8 +297,10 @@ def register(server: ShopServer, shop: Shop) -> None:
 
     # --- a pending order's payment method ------------------------------------------------------------
 
-    async def preview_payment(order_id: str, payment_method_id: str, idempotency_key: str | None = None) -> Preview:
-        return await preview_of(shop, _payment(order_id, payment_method_id), idempotency_key)
+    async def preview_payment(
+        order_id: str, payment_method_id: str, ctx: Context, idempotency_key: str | None = None
+    ) -> Preview:
+        return await preview_of(shop, _payment(order_id, payment_method_id), idempotency_key, ctx)
 
     ask_payment = consent_resolver(shop, preview_payment)
 
@@ -323,9 +326,10 @@ def register(server: ShopServer, shop: Shop) -> None:
         item_ids: list[str],
         new_item_ids: list[str],
         payment_method_id: str,
+        ctx: Context,
         idempotency_key: str | None = None,
     ) -> Preview:
-        return await preview_of(shop, _items(order_id, item_ids, new_item_ids, payment_method_id), idempotency_key)
+        return await preview_of(shop, _items(order_id, item_ids, new_item_ids, payment_method_id), idempotency_key, ctx)
 
     ask_items = consent_resolver(shop, preview_items)
 
@@ -355,9 +359,9 @@ def register(server: ShopServer, shop: Shop) -> None:
     # --- return and exchange -------------------------------------------------------------------------
 
     async def preview_return(
-        order_id: str, item_ids: list[str], payment_method_id: str, idempotency_key: str | None = None
+        order_id: str, item_ids: list[str], payment_method_id: str, ctx: Context, idempotency_key: str | None = None
     ) -> Preview:
-        return await preview_of(shop, _return(order_id, item_ids, payment_method_id), idempotency_key)
+        return await preview_of(shop, _return(order_id, item_ids, payment_method_id), idempotency_key, ctx)
 
     ask_return = consent_resolver(shop, preview_return)
 
@@ -382,9 +386,12 @@ def register(server: ShopServer, shop: Shop) -> None:
         item_ids: list[str],
         new_item_ids: list[str],
         payment_method_id: str,
+        ctx: Context,
         idempotency_key: str | None = None,
     ) -> Preview:
-        return await preview_of(shop, _exchange(order_id, item_ids, new_item_ids, payment_method_id), idempotency_key)
+        return await preview_of(
+            shop, _exchange(order_id, item_ids, new_item_ids, payment_method_id), idempotency_key, ctx
+        )
 
     ask_exchange = consent_resolver(shop, preview_exchange)
 

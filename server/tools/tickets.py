@@ -5,7 +5,7 @@
 from typing import Annotated
 
 from mcp.server.elicitation import ElicitationResult
-from mcp.server.mcpserver import Resolve
+from mcp.server.mcpserver import Context, Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
@@ -165,8 +165,10 @@ def register(server: ShopServer, shop: Shop) -> None:
         arguments = {"ticket_id": ticket_id, "body": body, "author": author}
         return await perform(shop, "add_ticket_message", arguments, idempotency_key, add)
 
-    async def preview_status(ticket_id: str, status: TicketStatus, idempotency_key: str | None = None) -> Preview:
-        return await preview_of(shop, _status(ticket_id, status), idempotency_key)
+    async def preview_status(
+        ticket_id: str, status: TicketStatus, ctx: Context, idempotency_key: str | None = None
+    ) -> Preview:
+        return await preview_of(shop, _status(ticket_id, status), idempotency_key, ctx)
 
     ask_status = consent_resolver(shop, preview_status)
 
