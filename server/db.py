@@ -510,11 +510,21 @@ async def build_new(path: Path) -> AsyncIterator[Database]:
         except DatabaseUnavailable as exc:
             raise DatabaseUnavailable(f"cannot create {path}: {exc.__cause__ or exc}") from exc
         try:
+            # Nothing relies on this file until it is moved into place, and a failed build is deleted
+            # whole, so while the shop is written the writer syncs nothing to disk (the file is synced
+            # once, below), and its cache holds the indexes a large shop's rows land all over instead of
+            # writing and re-reading their pages in every batch (memory taken only as used; a million
+            # orders use most of it). A million orders: 10 GB written and 35 s of system time -> 1.6 GB, 6 s.
+            # Settings of this connection, not of the file: the finished file is an ordinary one.
+            await db._writer.execute("PRAGMA synchronous = OFF")
+            await db._writer.execute("PRAGMA cache_size = -524288")  # in KiB: at most 512 MiB
             yield db
         except BaseException:
             await db.close()
             raise
         await db.finish()
+        with open(building, "rb+") as built:  # all of it on disk before it is moved into place
+            os.fsync(built.fileno())
         try:
             os.link(building, path)  # unlike rename, never replaces a file that appeared meanwhile
         except FileExistsError:
