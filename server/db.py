@@ -1,9 +1,10 @@
 """The database: one SQLite file in WAL mode, its schema, and its migrations.
 
 Connections per process: a writer, used only inside `transaction()` (one write at
-a time, BEGIN IMMEDIATE, so a write never deadlocks half way), and a pool of
-readers for everything else (read_pool.py), which in WAL mode see the last
-committed state and never wait for the writer.
+a time, BEGIN IMMEDIATE, so a write never deadlocks half way), and readers for
+everything else (read_pool.py: the event loop's own connection for short reads,
+reader threads for long ones), which in WAL mode see the last committed state
+and never wait for the writer.
 
 A file is opened only if it is shopdesk's own or holds no tables at all: another
 program's database is refused before a byte of it is written. New shops are built
@@ -26,7 +27,7 @@ from urllib.request import pathname2url
 
 import aiosqlite
 
-from .read_pool import READERS, ReadPool
+from .read_pool import READERS, ReadPool, loop_reader
 from .statuses import (
     AuditOutcome,
     MessageAuthor,
@@ -384,11 +385,17 @@ def readable(path: Path) -> bool:
 class Database:
     """An open shopdesk database: `read` for queries, `transaction()` for writes."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, readers: list[aiosqlite.Connection]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        writer: aiosqlite.Connection,
+        readers: list[aiosqlite.Connection],
+        loop_connection: sqlite3.Connection | None = None,
+    ) -> None:
         self.path = path
         self.location = str(path)
         self._writer = writer
-        self.read = ReadPool(readers)
+        self.read = ReadPool(readers, loop_connection)
         self._write_lock = asyncio.Lock()
 
     @classmethod
@@ -424,13 +431,14 @@ class Database:
             await writer.execute("PRAGMA journal_mode = WAL")
             await _apply_migrations(writer)
             readers = [await aiosqlite.connect(path, isolation_level=None) for _ in range(READERS)]
+            loop_connection = loop_reader(str(path))
         except sqlite3.DatabaseError as exc:
             await writer.close()
             raise DatabaseUnavailable(f"cannot use {path} as a shopdesk database: {exc}") from exc
         for reader in readers:
             await _configure(reader)
             await reader.execute("PRAGMA query_only = ON")
-        return cls(path, writer, readers)
+        return cls(path, writer, readers, loop_connection)
 
     @classmethod
     async def _open_read_only(cls, path: Path) -> Database:
@@ -449,11 +457,12 @@ class Database:
                 connections.append(conn)
                 await _configure(conn)
                 await conn.execute("PRAGMA query_only = ON")
+            loop_connection = loop_reader(_read_only_uri(path), uri=True)
         except sqlite3.Error as exc:
             for conn in connections:
                 await conn.close()
             raise DatabaseUnavailable(f"cannot open {path} read-only: {storage_problem(exc)}") from exc
-        return cls(path, connections[0], connections[1:])
+        return cls(path, connections[0], connections[1:], loop_connection)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from shop_support import call, connected
 
 from server.app import build_server
-from server.read_pool import ReadPool
+from server.read_pool import ReadPool, loop_reader
 from server.settings import Settings
 from server.shop import Shop
 
@@ -75,4 +76,65 @@ async def test_the_pool_refuses_to_write(tau2_template: Path) -> None:
         with pytest.raises(sqlite3.OperationalError, match="cannot write"):
             await pool.executemany("DELETE FROM customers WHERE id = ?", [(1,)])
     finally:
+        await pool.close()
+
+
+def _traced(seen: list[str]) -> Any:
+    return lambda statement: seen.append(statement)
+
+
+@pytest.mark.sqlite_only
+async def test_short_reads_run_on_the_loop_and_a_long_one_moves_to_a_reader_thread(tau2_template: Path) -> None:
+    on_loop: list[str] = []
+    on_thread: list[str] = []
+    loop_connection = loop_reader(str(tau2_template))
+    loop_connection.set_trace_callback(_traced(on_loop))
+    reader = await aiosqlite.connect(tau2_template)
+    await reader.set_trace_callback(_traced(on_thread))
+    # A budget of nothing: a read is interrupted at SQLite's first look at the clock (after 1000 steps).
+    pool = ReadPool([reader], loop_connection, budget=0)
+    try:
+        quick = "SELECT user_id FROM customers WHERE id = 1"
+        assert len(list(await pool.execute_fetchall(quick))) == 1
+        assert on_loop == [quick] and on_thread == []
+
+        counting = _SLOW.replace("100000000", "200000")  # millions of steps: far past the budget
+        rows = list(await pool.execute_fetchall(counting))
+        assert rows[0][0] == 200_000  # answered in full, by the reader thread
+        assert on_loop == [quick, counting] and on_thread == [counting]
+    finally:
+        await pool.close()
+
+
+@pytest.mark.sqlite_only
+async def test_a_read_that_finds_the_database_locked_waits_on_a_reader_thread_not_on_the_loop(
+    tmp_path: Path, tau2_template: Path
+) -> None:
+    path = tmp_path / "shop.sqlite3"
+    shutil.copy(tau2_template, path)
+    # With a rollback journal, a writer's EXCLUSIVE lock keeps every reader out until it ends.
+    sqlite3.connect(path).execute("PRAGMA journal_mode = DELETE").close()
+    query = "SELECT count(*) FROM customers"
+    waiting = threading.Event()
+    reader = await aiosqlite.connect(path)
+    await reader.execute("PRAGMA busy_timeout = 60000")
+    loop_connection = loop_reader(str(path))
+    assert loop_connection.execute("PRAGMA busy_timeout").fetchone()[0] == 0  # it never waits for a lock
+    # Both read the schema now, so the lock is met in the read itself, after the reader's trace shows it.
+    await reader.execute_fetchall(query)
+    loop_connection.execute(query).fetchall()
+    await reader.set_trace_callback(lambda statement: waiting.set())
+    pool = ReadPool([reader], loop_connection)
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        read = asyncio.create_task(pool.execute_fetchall(query))
+        # The loop's connection met the lock and gave up at once (the loop is free: this await returns);
+        # the reader thread took the read and waits for the lock.
+        assert await asyncio.to_thread(waiting.wait, 60), "the read never reached a reader thread"
+        assert not read.done()
+        locker.rollback()
+        assert list(await asyncio.wait_for(read, timeout=60))[0][0] == 500
+    finally:
+        locker.close()
         await pool.close()
