@@ -18,6 +18,12 @@ def to_dollars(cents: int) -> float:
     return round(cents / 100, 2)
 
 
+def cents_of(dollars: float) -> int:
+    """A result's dollar amount back to cents. Results only hold amounts `to_dollars` made, whole cents,
+    for which rounding the product is exact (and a tenth of `to_cents`'s cost, which renders pay per line)."""
+    return round(dollars * 100)
+
+
 def format_money(cents: int) -> str:
     """Cents for people to read: 53665 -> '$536.65', -1234 -> '-$12.34'."""
     sign = "-" if cents < 0 else ""

@@ -21,7 +21,7 @@ from .models import (
     TicketSummary,
     User,
 )
-from .money import format_money, to_cents
+from .money import cents_of, format_money
 
 
 def _options(options: dict[str, str]) -> str:
@@ -41,7 +41,7 @@ def user(u: User) -> str:
     ]
     for m in u.payment_methods.values():
         if isinstance(m, GiftCard):
-            lines.append(f"  - {m.id}: gift card, balance {format_money(to_cents(m.balance))}")
+            lines.append(f"  - {m.id}: gift card, balance {format_money(cents_of(m.balance))}")
         elif isinstance(m, CreditCard):
             lines.append(f"  - {m.id}: {m.brand} card ending {m.last_four}")
         else:
@@ -56,12 +56,12 @@ def order(o: Order) -> str:
     for item in o.items:
         lines.append(
             f"  - {item.name} (item {item.item_id}, product {item.product_id}; {_options(item.options)}): "
-            f"{format_money(to_cents(item.price))}"
+            f"{format_money(cents_of(item.price))}"
         )
-    lines.append(f"Items total: {format_money(sum(to_cents(i.price) for i in o.items))}")
+    lines.append(f"Items total: {format_money(sum(cents_of(i.price) for i in o.items))}")
     for entry in o.payment_history:
         lines.append(
-            f"{entry.transaction_type.capitalize()}: {format_money(to_cents(entry.amount))} "
+            f"{entry.transaction_type.capitalize()}: {format_money(cents_of(entry.amount))} "
             f"via {entry.payment_method_id}"
         )
     for f in o.fulfillments:
@@ -71,7 +71,7 @@ def order(o: Order) -> str:
     if o.return_items is not None:
         lines.append(f"Return requested for items {', '.join(o.return_items)}; refund to {o.return_payment_method_id}")
     if o.exchange_items is not None and o.exchange_new_items is not None:
-        diff = format_money(to_cents(o.exchange_price_difference or 0))
+        diff = format_money(cents_of(o.exchange_price_difference or 0))
         lines.append(
             f"Exchange requested: {', '.join(o.exchange_items)} -> {', '.join(o.exchange_new_items)}; "
             f"price difference {diff} settled with {o.exchange_payment_method_id}"
@@ -83,7 +83,7 @@ def product(p: Product) -> str:
     lines = [f"{p.name} (product {p.product_id}), {len(p.variants)} variants:"]
     for v in p.variants.values():
         state = "available" if v.available else "NOT available"
-        lines.append(f"  - item {v.item_id}: {_options(v.options)}; {format_money(to_cents(v.price))}; {state}")
+        lines.append(f"  - item {v.item_id}: {_options(v.options)}; {format_money(cents_of(v.price))}; {state}")
     return "\n".join(lines)
 
 
@@ -91,7 +91,7 @@ def item(i: ItemDetails) -> str:
     state = "available" if i.available else "NOT available"
     return (
         f"Item {i.item_id}: {i.product_name} (product {i.product_id}); {_options(i.options)}; "
-        f"{format_money(to_cents(i.price))}; {state}"
+        f"{format_money(cents_of(i.price))}; {state}"
     )
 
 
@@ -104,7 +104,7 @@ def order_page(page: OrderPage) -> str:
         return "No orders match."
     lines = [
         f"{o.order_id} | {o.customer_name} ({o.user_id}) | {o.status} | {o.placed_at or 'date unknown'} | "
-        f"{o.item_count} item{'' if o.item_count == 1 else 's'}, {format_money(to_cents(o.total))}: "
+        f"{o.item_count} item{'' if o.item_count == 1 else 's'}, {format_money(cents_of(o.total))}: "
         f"{', '.join(o.item_names)}"
         for o in page.orders
     ]
