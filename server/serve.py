@@ -20,6 +20,7 @@ from .event_store import MemoryEventStore
 from .repositories import ownership
 from .settings import Settings, SettingsError
 from .shop import open_or_create
+from .stdio_pipes import run_stdio
 
 log = logging.getLogger("shopdesk")
 RETRY_MS = 1000  # how soon a client should reconnect a dropped SSE stream (the `retry` field)
@@ -114,7 +115,7 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
     server = build_server(settings)
     if transport == "stdio":
         log.info("serving %s over stdio", settings.db_location)
-        anyio.run(server.run_stdio_async)
+        anyio.run(functools.partial(run_stdio, server, max_line=settings.max_request_bytes))
         return
     host, port = settings.host, settings.port
     sock = listening_socket(host, port)

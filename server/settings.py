@@ -187,7 +187,7 @@ class Settings:
         default_factory=lambda: _number("SHOPDESK_SESSION_IDLE_TIMEOUT", "600", float, least=1)
     )
     max_sessions: int = field(default_factory=lambda: int(_number("SHOPDESK_MAX_SESSIONS", "500", int, least=1)))
-    max_request_bytes: int = 256 * 1024
+    max_request_bytes: int = 256 * 1024  # an HTTP request's body, a stdio message's line
     # Stateless HTTP: every request stands alone (no session ids, no resumable streams), so any replica can
     # answer any request; what must be shared lives in the database.
     stateless: bool = field(default_factory=lambda: _flag("SHOPDESK_STATELESS"))

@@ -1,0 +1,141 @@
+"""stdio served on the event loop's own pipes (server/stdio_pipes.py): what a client launching shopdesk gets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from http_support import copy_shop
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from shop_support import connected, server_env
+
+# A shopdesk server with one more tool, which writes to stdout every way a careless tool or library might.
+_STRAY_SERVER = """
+import functools, os, subprocess, sys
+from pathlib import Path
+
+import anyio
+
+from server.app import build_server
+from server.settings import Settings
+from server.stdio_pipes import run_stdio, served_without_threads
+
+server = build_server(Settings(db_path=Path(sys.argv[1])))
+PIPES = served_without_threads()  # asked before serving: while serving, fds 0 and 1 point elsewhere
+
+
+@server.tool()
+async def stray() -> str:
+    print("stray print")
+    sys.stdout.flush()
+    os.write(1, b"stray write\\n")
+    subprocess.run([sys.executable, "-c", "print('stray child')"], check=True)
+    return "served without threads" if PIPES else "served by the SDK's files"
+
+
+anyio.run(functools.partial(run_stdio, server, max_line=64 * 1024))
+"""
+
+
+async def test_stray_output_on_stdout_goes_to_stderr_and_every_answer_arrives(
+    tmp_path: Path, tau2_template: Path
+) -> None:
+    db = copy_shop(tau2_template, tmp_path)
+    script = tmp_path / "stray_server.py"
+    script.write_text(_STRAY_SERVER)
+    errors = tmp_path / "stderr.txt"
+    params = StdioServerParameters(
+        command=sys.executable, args=[str(script), str(db)], env=server_env(), cwd=str(tmp_path)
+    )
+    with errors.open("w") as errlog:
+        async with connected(stdio_client(params, errlog=errlog)) as client:
+            for _ in range(3):
+                answer = await client.call_tool("stray", {})
+                assert not answer.is_error
+                assert answer.content[0].text == "served without threads"  # type: ignore[union-attr]
+            page = await client.call_tool("search_orders", {"limit": 3})
+            assert len(page.structured_content["orders"]) == 3  # type: ignore[index]
+    logged = errors.read_text()
+    for stray in ("stray print", "stray write", "stray child"):
+        assert logged.count(stray) == 3
+
+
+async def _exchange(db: Path, lines: list[bytes], answers: set[int]) -> dict[int, dict[str, Any]]:
+    """Send `lines` to `shopdesk serve` over pipes (in one write), and read until the given ids are answered."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "serve", "--db", str(db),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        env=server_env(), limit=1 << 20,
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(b"".join(lines))
+    got: dict[int, dict[str, Any]] = {}
+    try:
+        while not answers <= set(got):
+            line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+            assert line, f"the server stopped; answered {sorted(got)}"
+            message = json.loads(line)
+            if isinstance(message.get("id"), int):
+                got[message["id"]] = message
+    finally:
+        process.stdin.close()
+        await process.wait()
+    return got
+
+
+def _message(id_: int | None, method: str, params: dict[str, Any]) -> bytes:
+    body: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": params}
+    if id_ is not None:
+        body["id"] = id_
+    return json.dumps(body).encode() + b"\n"
+
+
+_HELLO = [
+    _message(
+        1,
+        "initialize",
+        {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    ),
+    b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n',
+]
+
+
+async def test_a_line_over_the_size_limit_is_dropped_and_the_next_one_answered(
+    tmp_path: Path, tau2_template: Path
+) -> None:
+    db = copy_shop(tau2_template, tmp_path)
+    oversized = _message(2, "tools/call", {"name": "search_customers", "arguments": {"name": "x" * 400_000}})
+    after = _message(3, "tools/call", {"name": "list_all_product_types", "arguments": {}})
+    answers = await _exchange(db, [*_HELLO, oversized, after], {1, 3})
+    assert 2 not in answers  # never read whole, so never answered as a call
+    assert answers[3]["result"]["structuredContent"]["product_types"]
+    # A line just under the limit is read and answered (here: refused for its argument, as a call).
+    near = _message(2, "tools/call", {"name": "search_customers", "arguments": {"name": "x" * 200_000}})
+    answers = await _exchange(db, [*_HELLO, near], {1, 2})
+    assert answers[2]["result"]["isError"]
+
+
+async def test_many_messages_in_one_write_are_each_answered(tmp_path: Path, tau2_template: Path) -> None:
+    db = copy_shop(tau2_template, tmp_path)
+    calls = [_message(n, "tools/call", {"name": "list_all_product_types", "arguments": {}}) for n in range(2, 12)]
+    answers = await _exchange(db, [*_HELLO, *calls], set(range(1, 12)))
+    assert all("result" in answers[n] and not answers[n]["result"]["isError"] for n in range(2, 12))
+
+
+def test_stdio_is_served_without_threads_only_on_pipes(tmp_path: Path) -> None:
+    probe = [sys.executable, "-c", "from server.stdio_pipes import served_without_threads as s; print(s())"]
+    piped = subprocess.run(probe, stdin=subprocess.PIPE, capture_output=True, env=server_env(), check=True)
+    assert piped.stdout.strip() == b"True"
+    a_file = tmp_path / "input.txt"
+    a_file.write_text("")
+    with a_file.open("rb") as stdin:
+        from_file = subprocess.run(probe, stdin=stdin, capture_output=True, env=server_env(), check=True)
+    assert from_file.stdout.strip() == b"False"
+    out = tmp_path / "out.txt"
+    with out.open("wb") as stdout:
+        subprocess.run(probe, stdin=subprocess.PIPE, stdout=stdout, env=server_env(), check=True)
+    assert out.read_bytes().strip() == b"False"
