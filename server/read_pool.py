@@ -4,7 +4,7 @@ aiosqlite runs each connection on a thread of its own, and every call is a hand-
 two wake-ups across threads, which cost more than an indexed lookup itself (a 1-row read: ~110 us
 through a thread, ~40 us on the loop). Nearly every read a tool makes is such a lookup or a page of
 twenty rows. So a read runs first on a plain sqlite3 connection on the event loop's thread, with a
-budget (`INLINE_BUDGET`): SQLite checks the clock every thousand steps of its virtual machine, and a
+budget (`LOOP_BUDGET`): SQLite checks the clock every thousand steps of its virtual machine, and a
 read still running when the budget is spent is interrupted there and run again from the start on a
 reader thread. The loop is never held longer than the budget, whatever the read.
 
@@ -27,7 +27,7 @@ import aiosqlite
 from .repositories.rows import Row
 
 READERS = 3
-INLINE_BUDGET = 0.002  # seconds a read may hold the event loop before it moves to a reader thread
+LOOP_BUDGET = 0.002  # seconds a read may hold the event loop before it moves to a reader thread
 _CHECK_EVERY = 1000  # SQLite virtual machine steps between looks at the clock
 
 
@@ -35,17 +35,17 @@ class ReadPool:
     def __init__(
         self,
         connections: Sequence[aiosqlite.Connection],
-        inline: sqlite3.Connection | None = None,
+        loop_connection: sqlite3.Connection | None = None,
         *,
-        budget: float = INLINE_BUDGET,
+        budget: float = LOOP_BUDGET,
     ) -> None:
         self._connections = list(connections)
         self._in_flight = [0] * len(self._connections)
-        self._inline = inline
+        self._loop = loop_connection
         self._budget = budget
         self._deadline = 0.0
-        if inline is not None:
-            inline.set_progress_handler(self._over_budget, _CHECK_EVERY)
+        if loop_connection is not None:
+            loop_connection.set_progress_handler(self._over_budget, _CHECK_EVERY)
 
     def _over_budget(self) -> int:
         return 1 if time.perf_counter() > self._deadline else 0
@@ -55,10 +55,10 @@ class ReadPool:
 
     async def execute_fetchall(self, sql: str, parameters: Iterable[Any] = (), /) -> Iterable[Row]:
         parameters = tuple(parameters)
-        if self._inline is not None:
+        if self._loop is not None:
             self._deadline = time.perf_counter() + self._budget
             try:
-                rows: list[Row] = self._inline.execute(sql, parameters).fetchall()
+                rows: list[Row] = self._loop.execute(sql, parameters).fetchall()
                 return rows
             except sqlite3.OperationalError:
                 pass  # over budget ("interrupted") or busy: a reader thread runs it, and its answer is the one given
@@ -78,14 +78,14 @@ class ReadPool:
 
     async def set_trace_callback(self, callback: Callable[[str], object]) -> None:
         """Every statement any read connection runs goes to `callback` (tests use it to see the SQL)."""
-        if self._inline is not None:
-            self._inline.set_trace_callback(callback)
+        if self._loop is not None:
+            self._loop.set_trace_callback(callback)
         for connection in self._connections:
             await connection.set_trace_callback(callback)
 
     async def close(self) -> None:
-        if self._inline is not None:
-            self._inline.close()
+        if self._loop is not None:
+            self._loop.close()
         for connection in self._connections:
             await connection.close()
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 import stat
 import sys
@@ -47,9 +46,18 @@ def served_without_threads() -> bool:
     return sys.platform != "win32" and _is_pipe(0) and _is_pipe(1)
 
 
+def _stderr_or_nowhere() -> int:
+    try:
+        return os.dup(2)
+    except OSError:  # no stderr: stray output goes nowhere rather than onto the wire
+        return os.open(os.devnull, os.O_WRONLY)
+
+
 @contextlib.contextmanager
 def _diverted(fd: int, diversion: int) -> Iterator[int]:
     """`fd` pointed at `diversion` while serving; yields a private duplicate of what it was (the wire)."""
+    import fcntl  # POSIX only, as this way of serving is; imported here so the module loads on Windows
+
     wire = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
     saved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
     os.dup2(diversion, fd)
@@ -116,7 +124,7 @@ async def run_stdio(server: ShopServer, *, max_line: int) -> None:
     loop = asyncio.get_running_loop()
     with (
         _diverted(0, os.open(os.devnull, os.O_RDONLY)) as wire_in,
-        _diverted(1, os.dup(2)) as wire_out,
+        _diverted(1, _stderr_or_nowhere()) as wire_out,
     ):
         reader = asyncio.StreamReader(limit=max_line)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(wire_in, "rb", 0))
