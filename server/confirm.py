@@ -92,7 +92,7 @@ def can_elicit(ctx: Context[Any, Any]) -> bool:
 
 def will_ask(mode: ConfirmMode, ctx: Context[Any, Any]) -> bool:
     """Whether a destructive call on this connection puts its preview to the person (asked through the
-    client, or as a two-step token); `asker` below follows the same rule."""
+    client, or as a two-step token); the rule `asker` below and writes.preview_of both go by."""
     return mode == "always" or (mode == "auto" and can_elicit(ctx))
 
 
@@ -192,13 +192,12 @@ def asker(
         ctx: Context,
         confirmation_token: str | None = None,
     ) -> Consent | Elicit[Consent]:
-        if not preview.words or mode() == "off":
+        if not preview.words or not will_ask(mode(), ctx):
+            # --confirm off; or auto with a client that cannot elicit, which asks the person before each call itself
             return Consent(confirm=True)
         if can_elicit(ctx):
             return Elicit(f"{preview.words}\n\nGo ahead?", Consent)
-        if mode() == "auto":
-            return Consent(confirm=True)  # the client asks the person before each tool call itself
-        if confirmation_token is None:
+        if confirmation_token is None:  # always, with a client that cannot elicit: the two-step token
             token = await issue(preview)
             raise ConfirmationNeeded(
                 f"Confirmation needed. {preview.words}",

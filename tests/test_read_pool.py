@@ -79,18 +79,14 @@ async def test_the_pool_refuses_to_write(tau2_template: Path) -> None:
         await pool.close()
 
 
-def _traced(seen: list[str]) -> Any:
-    return lambda statement: seen.append(statement)
-
-
 @pytest.mark.sqlite_only
 async def test_short_reads_run_on_the_loop_and_a_long_one_moves_to_a_reader_thread(tau2_template: Path) -> None:
     on_loop: list[str] = []
     on_thread: list[str] = []
     loop_connection = loop_reader(str(tau2_template))
-    loop_connection.set_trace_callback(_traced(on_loop))
+    loop_connection.set_trace_callback(on_loop.append)
     reader = await aiosqlite.connect(tau2_template)
-    await reader.set_trace_callback(_traced(on_thread))
+    await reader.set_trace_callback(on_thread.append)
     # A budget of nothing: a read is interrupted at SQLite's first look at the clock (after 1000 steps).
     pool = ReadPool([reader], loop_connection, budget=0)
     try:

@@ -87,11 +87,8 @@ async def _exchange(db: Path, lines: list[bytes], answers: set[int]) -> dict[int
     return got
 
 
-def _message(id_: int | None, method: str, params: dict[str, Any]) -> bytes:
-    body: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": params}
-    if id_ is not None:
-        body["id"] = id_
-    return json.dumps(body).encode() + b"\n"
+def _message(id_: int, method: str, params: dict[str, Any]) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", "id": id_, "method": method, "params": params}).encode() + b"\n"
 
 
 _HELLO = [
