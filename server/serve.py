@@ -16,7 +16,7 @@ import uvicorn
 from mcp.server.transport_security import TransportSecuritySettings
 
 from .app import build_server
-from .event_store import MemoryEventStore
+from .event_store import keep_events_per_session, resumable_streams
 from .repositories import ownership
 from .settings import Settings, SettingsError
 from .shop import open_or_create
@@ -129,9 +129,11 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
         stateless_http=settings.stateless,
         # Resumable SSE: a client that loses a stream reconnects with Last-Event-ID and gets what it missed
         # (kept in this process's memory, so not when stateless: the next request may reach another replica).
-        event_store=None if settings.stateless else MemoryEventStore(),
+        event_store=None if settings.stateless else resumable_streams(),
         retry_interval=None if settings.stateless else RETRY_MS,
     )
+    if not settings.stateless:
+        keep_events_per_session(server.session_manager)  # never one store shared by every session
     auth = settings.auth_path()
     log.info(
         "serving %s on %s (%s%s)",
