@@ -73,7 +73,7 @@ def _status(ticket_id: str, status: TicketStatus) -> Write:
                 return Written(ticket, render.ticket(ticket), ticket.ticket_id, ticket.user_id, changed=False)
             await repo.set_status(conn, ticket_id, status)
             moved = await _ticket(conn, ticket_id)
-            details = {"from": ticket.status, "to": status}
+            details = {"old_status": ticket.status, "status": status}
             return Written(moved, render.ticket(moved), ticket.ticket_id, ticket.user_id, details)
 
         closing = status == "closed" and ticket.status != "closed"
