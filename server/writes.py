@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
-from mcp.server.elicitation import CancelledElicitation, ElicitationResult
+from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
@@ -159,10 +159,16 @@ async def perform_confirmed(
     """Run one destructive write the person was asked about (see confirm.py) along the path above."""
     tool, arguments = write.tool, write.arguments
     if not consented(consent):
-        reason = "the person declined" if not isinstance(consent, CancelledElicitation) else "the person cancelled"
+        # The client answers: a person may have said no, or the client may have declined on its own.
+        if isinstance(consent, AcceptedElicitation):
+            reason = "the answer to the confirmation was no"
+        elif isinstance(consent, CancelledElicitation):
+            reason = "the confirmation was dismissed"
+        else:
+            reason = "the confirmation was declined"
         await record_outside(shop, tool, arguments, "declined", reason)
         raise Declined(
-            f"Nothing was changed: {reason} ({tool}).",
+            f"Nothing was changed: {tool} was declined ({reason}).",
             "Ask the customer what they would like instead; do not retry unless they ask for it.",
         )
     return await _run(shop, tool, arguments, key, write.plan, preview if preview.worked_out else None, token)
