@@ -1,11 +1,12 @@
 """The one path every write takes.
 
-    the person declined?           -> an audit row saying so; nothing written (see confirm.py)
+    confirmation declined?         -> an audit row saying so; nothing written (see confirm.py)
     idempotency key seen before?   -> the first result again, marked as a replay, nothing written
     otherwise, in one transaction:  re-read, check the rules (the tool's plan), check the plan is still
                                      word for word what the person confirmed, write (the plan's apply),
                                      spend the confirmation token, remember the key, append the audit row
-    refused?                       -> the refusal gets an audit row of its own, and the error goes back
+    refused?                       -> the refusal gets an audit row of its own (naming the customer whose
+                                     record it was, if it exists), and the error goes back
 
 A tool describes its write as a plan: `plan(conn) -> Plan`, reading and checking only, whose `words`
 say what will change and whose `apply(conn) -> Written` changes it. This module does the rest, so
