@@ -24,6 +24,7 @@ from .shop import Shop
 from .tokens import AuthFile
 from .tools import register_all
 from .toolsets import ALL_TOOLS, TOOL_VERSIONS
+from .writes import refused_arguments
 
 # The server's instructions, line by line; a line naming a tool that is off is left out (see instructions()).
 INSTRUCTION_LINES = (
@@ -72,6 +73,7 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
         extensions=[apps_ui.extension(enabled)],
     )
     register_all(server, shop)
+    server.refused_write = functools.partial(refused_arguments, shop)
     for name in set(ALL_TOOLS) - enabled:
         server.remove_tool(name)
     resources.register(server, shop, enabled)

@@ -51,7 +51,11 @@ ConfirmationToken = Annotated[
 
 
 class Consent(BaseModel):
-    confirm: bool = Field(title="Go ahead?", description="Yes to make this change; no to leave everything as it is.")
+    """The form under the question, which itself ends "Go ahead?": one yes/no, yes already chosen."""
+
+    confirm: bool = Field(
+        default=True, title="Make this change", description="Yes to make it; no to leave everything as it is."
+    )
 
 
 @dataclass(frozen=True)

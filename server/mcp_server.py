@@ -11,12 +11,14 @@ What it relies on in the SDK (mcp 2.x):
   Here the wrapper is taken off, so every message the model reads has one form, "problem.
   Next step: ...", whichever layer raised it; a database failure says what happened, and a
   crash is logged here with its traceback and reaches the model without its details.
+- A call to a tool that writes whose arguments fail its schema never reaches the tool, so the write
+  path cannot audit it: `refused_write` (set by app.py) is told of it here.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -81,6 +83,8 @@ class ShopServer(MCPServer[Any]):
         self.hidden_arguments = frozenset(hidden_arguments)
         self._listing: list[Tool] | None = None
         self._schemas: dict[str, dict[str, Any]] | None = None
+        # Told of each call to a write tool refused for its arguments: (tool, arguments it declares, refusal).
+        self.refused_write: Callable[[str, Mapping[str, Any], ShopError], Awaitable[None]] | None = None
 
     async def list_tools(self) -> list[Tool]:
         """The published listing (see listing.py), made once: the same bytes for every client, every time."""
@@ -97,6 +101,15 @@ class ShopServer(MCPServer[Any]):
             self._schemas = {tool.name: tool.input_schema for tool in await self.list_tools()}
         return self._schemas
 
+    async def _refused(self, name: str, arguments: Mapping[str, Any], error: ShopError) -> ShopError:
+        """`error`, once a write tool's refusal is reported to `refused_write`."""
+        tool = next((t for t in await self.list_tools() if t.name == name), None)
+        writes = tool is not None and not (tool.annotations and tool.annotations.read_only_hint)
+        if writes and self.refused_write is not None:
+            declared = (await self._input_schemas())[name].get("properties", {})
+            await self.refused_write(name, {k: v for k, v in arguments.items() if k in declared}, error)
+        return error
+
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
         schema = (await self._input_schemas()).get(name)
         if schema is None:
@@ -107,14 +120,20 @@ class ShopServer(MCPServer[Any]):
         unknown = sorted(set(arguments) - set(known))
         if unknown:
             shown = ", ".join(f"`{excerpt(u, 30)}`" for u in unknown[:3]) + (" and more" if len(unknown) > 3 else "")
-            raise InvalidArguments(
-                f"Invalid arguments for {name}: it has no argument named {shown}.",
-                f"Call it again with only its own arguments ({', '.join(known) or 'none'}); nothing was changed.",
+            raise await self._refused(
+                name,
+                arguments,
+                InvalidArguments(
+                    f"Invalid arguments for {name}: it has no argument named {shown}.",
+                    f"Call it again with only its own arguments ({', '.join(known) or 'none'}); nothing was changed.",
+                ),
             )
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             error = self._unwrapped(name, exc, schema)
+            if isinstance(exc.__cause__, ValidationError) and isinstance(error, ShopError):
+                error = await self._refused(name, arguments, error)
             info = CALL_INFO.get()
             if info is not None:  # for the call's log line and metrics (see observability.CallObserver)
                 info["error_class"] = type(error).__name__
@@ -133,6 +152,6 @@ class ShopServer(MCPServer[Any]):
             )
         if isinstance(exc.__cause__, ShopError):
             return exc.__cause__
-        if isinstance(exc.__cause__, ValidationError):
+        if isinstance(exc.__cause__, ValidationError):  # the arguments failed the schema (before any resolver ran)
             return describe_validation_error(name, exc.__cause__, schema)
         return exc

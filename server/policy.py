@@ -98,6 +98,11 @@ def address_changes(current: Address, new: Address) -> bool:
     return current != new
 
 
+def changed_fields(current: Address, new: Address) -> list[str]:
+    """The names of the address fields `new` changes, for the audit row (which keeps no address)."""
+    return [name for name in Address.model_fields if getattr(current, name) != getattr(new, name)]
+
+
 def payment_change(order: Order, new_method: PaymentMethod) -> list[Movement]:
     """Check a change of payment method; return the movements: charge the new method, refund the old."""
     if order.status not in PENDING_STATUSES:

@@ -34,9 +34,21 @@ def _order(o: Order) -> str:
     return f"order {o.order_id} ({len(o.items)} item{'s' if len(o.items) != 1 else ''}, {total})"
 
 
+_LISTED = 10  # items named one by one; an order with more says how many others
+
+
+def items(listed: Sequence[OrderItem]) -> str:
+    """Items as the person knows them: name, options and price each."""
+    named = "; ".join(item(i) for i in listed[:_LISTED])
+    return named + (f"; and {len(listed) - _LISTED} more" if len(listed) > _LISTED else "")
+
+
 def cancel(o: Order, reason: str, refunds: Sequence[tuple[Movement, CreditCard | Paypal | GiftCard]]) -> str:
     money = "; ".join(f"{format_money(r.cents)} to {method(m)}" for r, m in refunds) or "nothing to refund"
-    return f"Cancel {_order(o)}, because: {reason}. Refund: {money}. A cancelled order cannot be reopened."
+    return (
+        f"Cancel {_order(o)}: {items(o.items)}; because: {reason}. Refund: {money}. "
+        "A cancelled order cannot be reopened."
+    )
 
 
 def order_address(o: Order, new: Address) -> str:
@@ -74,10 +86,9 @@ def modify_items(
 
 def return_items(o: Order, returned: Sequence[OrderItem], m: CreditCard | Paypal | GiftCard) -> str:
     refund = sum(to_cents(i.price) for i in returned)
-    listed = "; ".join(item(i) for i in returned)
     return (
-        f"Return from {_order(o)}: {listed}. Refund {format_money(refund)} to {method(m)} once the items arrive. "
-        "The customer gets an email on how to send them back."
+        f"Return from {_order(o)}: {items(returned)}. Refund {format_money(refund)} to {method(m)} once the items "
+        "arrive. The customer gets an email on how to send them back."
     )
 
 

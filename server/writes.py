@@ -1,11 +1,12 @@
 """The one path every write takes.
 
-    the person declined?           -> an audit row saying so; nothing written (see confirm.py)
+    confirmation declined?         -> an audit row saying so; nothing written (see confirm.py)
     idempotency key seen before?   -> the first result again, marked as a replay, nothing written
     otherwise, in one transaction:  re-read, check the rules (the tool's plan), check the plan is still
                                      word for word what the person confirmed, write (the plan's apply),
                                      spend the confirmation token, remember the key, append the audit row
-    refused?                       -> the refusal gets an audit row of its own, and the error goes back
+    refused?                       -> the refusal gets an audit row of its own (naming the customer whose
+                                     record it was, if it exists), and the error goes back
 
 A tool describes its write as a plan: `plan(conn) -> Plan`, reading and checking only, whose `words`
 say what will change and whose `apply(conn) -> Written` changes it. This module does the rest, so
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
-from mcp.server.elicitation import CancelledElicitation, ElicitationResult
+from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
@@ -42,7 +43,9 @@ from .confirm import (
 from .database import is_storage_error
 from .db import utc_now
 from .errors import Conflict, InvalidArguments, ShopError
-from .repositories import audit, idempotency
+from .masking import masked_id
+from .repositories import audit, idempotency, ownership
+from .repositories.ownership import RecordKind
 from .repositories.rows import Connection
 from .shop import Shop
 from .statuses import AuditOutcome
@@ -95,29 +98,10 @@ class Write:
     plan: Planner
 
 
-# Argument values that identify a person are masked in the audit log; free text is reduced to its length.
-_PERSONAL = {"email", "first_name", "last_name", "phone", "address1", "address2", "city", "zip"}
-_FREE_TEXT = {"message", "body", "summary"}
-
-
 def caller_subject() -> str:
     """Who is writing: the bearer token's subject over HTTP, else the local operator."""
     token = get_access_token()
     return "local" if token is None else token.subject or token.client_id
-
-
-def masked(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    shown: dict[str, Any] = {}
-    for name, value in arguments.items():
-        if value is None:
-            continue
-        if name in _PERSONAL and isinstance(value, str):
-            shown[name] = value[:1] + "***" if value else ""
-        elif name in _FREE_TEXT and isinstance(value, str):
-            shown[name] = f"<{len(value)} characters>"
-        else:
-            shown[name] = value
-    return shown
 
 
 def fingerprint(tool: str, arguments: Mapping[str, Any]) -> str:
@@ -125,10 +109,28 @@ def fingerprint(tool: str, arguments: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _target(arguments: Mapping[str, Any], tool: str) -> str:
+# The arguments that name the record a call is about, the customer's first; and what kind of record each names.
+_RECORDS: tuple[tuple[str, RecordKind], ...] = (("user_id", "customer"), ("order_id", "order"), ("ticket_id", "ticket"))
+
+
+async def _whose(conn: Connection, arguments: Mapping[str, Any]) -> str | None:
+    """The customer whose record the arguments name, when that record exists."""
+    for name, kind in _RECORDS:
+        value = arguments.get(name)
+        if isinstance(value, str) and 0 < len(value) <= 100 and value.isprintable():
+            owner = await ownership.owner(conn, kind, value)
+            if owner is not None:
+                return owner
+    return None
+
+
+def _target(arguments: Mapping[str, Any], tool: str, customer: str | None) -> str:
+    """The id a row about a write that did not happen is filed under: the order or ticket named (masked if it
+    is not shaped like one), else the customer's user id when that customer exists (masked when not)."""
     for name in ("order_id", "ticket_id", "user_id"):
-        if isinstance(arguments.get(name), str):
-            return str(arguments[name])
+        value = arguments.get(name)
+        if isinstance(value, str):
+            return value if name == "user_id" and value == customer else masked_id(name, value)
     return tool
 
 
@@ -158,11 +160,16 @@ async def perform_confirmed(
     """Run one destructive write the person was asked about (see confirm.py) along the path above."""
     tool, arguments = write.tool, write.arguments
     if not consented(consent):
-        subject, shown = caller_subject(), masked(arguments)
-        reason = "the person declined" if not isinstance(consent, CancelledElicitation) else "the person cancelled"
-        await record_outside(shop, tool, _target(arguments, tool), "declined", subject, shown, reason)
+        # The client answers: a person may have said no, or the client may have declined on its own.
+        if isinstance(consent, AcceptedElicitation):
+            reason = "the answer to the confirmation was no"
+        elif isinstance(consent, CancelledElicitation):
+            reason = "the confirmation was dismissed"
+        else:
+            reason = "the confirmation was declined"
+        await record_outside(shop, tool, arguments, "declined", reason)
         raise Declined(
-            f"Nothing was changed: {reason} ({tool}).",
+            f"Nothing was changed: {tool} was declined ({reason}).",
             "Ask the customer what they would like instead; do not retry unless they ask for it.",
         )
     return await _run(shop, tool, arguments, key, write.plan, preview if preview.worked_out else None, token)
@@ -190,8 +197,7 @@ async def preview_of(shop: Shop, write: Write, key: str | None = None, ctx: Cont
         # now because of it): then this is still a retry, answered with the first result.
         if await a_retry():
             return Preview(tool, dict(arguments), "")
-        subject, shown = caller_subject(), masked(arguments)
-        await record_outside(shop, tool, _target(arguments, tool), "refused", subject, shown, refusal.problem)
+        await record_outside(shop, tool, arguments, "refused", refusal.problem)
         raise
     return Preview(tool, dict(arguments), worked_out.words)
 
@@ -229,11 +235,11 @@ async def _run(
     confirmed: Preview | None,
     token: str | None,
 ) -> CallToolResult:
-    subject, shown = caller_subject(), masked(arguments)
+    subject = caller_subject()
     try:
         async with shop.db.transaction() as conn:
             if key is not None:
-                replay = await _replay(conn, subject, key, tool, arguments, shown)
+                replay = await _replay(conn, subject, key, tool, arguments)
                 if replay is not None:
                     return replay
             worked_out = await plan(conn)
@@ -263,17 +269,17 @@ async def _run(
                 outcome=outcome,
                 subject=subject,
                 customer=written.customer,
-                arguments=shown,
+                arguments=arguments,
                 details=written.details,
             )
         return _answer(structured, written.text)
     except ShopError as refusal:
-        await record_outside(shop, tool, _target(arguments, tool), "refused", subject, shown, refusal.problem)
+        await record_outside(shop, tool, arguments, "refused", refusal.problem)
         raise
 
 
 async def _replay(
-    conn: Connection, subject: str, key: str, tool: str, arguments: Mapping[str, Any], shown: dict[str, Any]
+    conn: Connection, subject: str, key: str, tool: str, arguments: Mapping[str, Any]
 ) -> CallToolResult | None:
     earlier = await idempotency.find(conn, subject, key)
     if earlier is None:
@@ -291,7 +297,7 @@ async def _replay(
         outcome="replayed",
         subject=subject,
         customer=kept.get("customer"),
-        arguments=shown,
+        arguments=arguments,
     )
     answer = _answer(
         kept["structured"],
@@ -301,29 +307,29 @@ async def _replay(
 
 
 async def record_outside(
-    shop: Shop,
-    tool: str,
-    target: str,
-    outcome: AuditOutcome,
-    subject: str,
-    shown: dict[str, Any],
-    reason: str,
-    customer: str | None = None,
+    shop: Shop, tool: str, arguments: Mapping[str, Any], outcome: AuditOutcome, reason: str
 ) -> None:
-    """An audit row for a write that did not happen (refused, declined), committed on its own."""
+    """An audit row for a write that did not happen (refused, declined), committed on its own; it names the
+    customer whose record the call was about, when that record exists."""
     try:
         async with shop.db.transaction() as conn:
+            customer = await _whose(conn, arguments)
             await audit.record(
                 conn,
                 tool=tool,
-                target=target,
+                target=_target(arguments, tool, customer),
                 outcome=outcome,
-                subject=subject,
+                subject=caller_subject(),
                 customer=customer,
-                arguments=shown,
+                arguments=arguments,
                 reason=reason,
             )
     except Exception as exc:  # a read-only or full database cannot take the row; the answer still goes back
         if not is_storage_error(exc):
             raise
         log.warning("could not record a %s %s in the audit log: %s", outcome, tool, exc)
+
+
+async def refused_arguments(shop: Shop, tool: str, arguments: Mapping[str, Any], refusal: ShopError) -> None:
+    """The audit row of a write whose arguments failed the tool's schema (see mcp_server.ShopServer)."""
+    await record_outside(shop, tool, arguments, "refused", refusal.problem)

@@ -74,7 +74,7 @@ async def test_modify_user_address_changes_profile_and_is_audited(
     assert result["address"] == new
     entries = await audit.entries(db.read, user["user_id"])
     assert [e["tool"] for e in entries] == ["modify_user_address"]
-    assert entries[0]["details"] == {"from": user["address"], "to": new}
+    assert entries[0]["details"] == {"changed": [k for k in new if new[k] != user["address"][k]]}
 
 
 async def test_modify_address_of_unknown_user_changes_nothing(client: Client, db: Database) -> None:

@@ -1,12 +1,15 @@
 """The audit log: a row for every write (in the write's own transaction), every refused write and every
-declined confirmation (each in a transaction of its own)."""
+declined confirmation (each in a transaction of its own). Every value is masked by its kind on the way in
+and again on the way out (rows written before the masking included): see masking.py."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ..db import utc_now
+from ..masking import masked, masked_reason, without_card_numbers
 from ..statuses import AuditOutcome
 from .paging import PageKey, page, where
 from .rows import Connection, Row
@@ -20,10 +23,13 @@ async def record(
     outcome: AuditOutcome,
     subject: str,
     customer: str | None = None,
-    arguments: dict[str, Any] | None = None,
-    details: dict[str, Any] | None = None,
+    arguments: Mapping[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
     reason: str | None = None,
 ) -> None:
+    """One row; `target` and `customer` are ids of records, kept as they are; the arguments, details and
+    reason are masked here."""
+    arguments = {name: value for name, value in (arguments or {}).items() if value is not None}
     await conn.execute(
         "INSERT INTO audit_log (at, action, target, details, subject, customer, outcome, reason, arguments) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -31,12 +37,12 @@ async def record(
             utc_now(),
             tool,
             target,
-            json.dumps(details or {}, sort_keys=True),
+            json.dumps(masked(details or {}), sort_keys=True),
             subject,
             customer,
             outcome,
-            reason,
-            json.dumps(arguments or {}, sort_keys=True),
+            None if reason is None else masked_reason(reason, arguments),
+            json.dumps(masked(arguments), sort_keys=True),
         ),
     )
 
@@ -52,9 +58,9 @@ def _entry(row: Row) -> dict[str, Any]:
         "subject": row["subject"],
         "customer": row["customer"],
         "outcome": row["outcome"],
-        "reason": row["reason"],
-        "arguments": json.loads(row["arguments"]),
-        "details": json.loads(row["details"]),
+        "reason": None if row["reason"] is None else without_card_numbers(row["reason"]),
+        "arguments": masked(json.loads(row["arguments"])),
+        "details": masked(json.loads(row["details"])),
     }
 
 

@@ -46,7 +46,7 @@ def _address(user_id: str, address: Address) -> Write:
             if not policy.address_changes(user.address, address):  # the same address again changes nothing
                 return Written(user, render.user(user), user_id, user_id, changed=False)
             await repo.update_address(conn, user_id, address)
-            details = {"from": user.address.model_dump(), "to": address.model_dump()}
+            details = {"changed": policy.changed_fields(user.address, address)}
             changed = user.model_copy(update={"address": address})
             return Written(changed, render.user(changed), user_id, user_id, details)
 

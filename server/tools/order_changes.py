@@ -80,7 +80,8 @@ def _cancel(order_id: str, reason: str) -> Write:
             await repo.mark_cancelled(conn, order, reason)
             done = await load_order(conn, order_id)
             refunded = "; ".join(f"{format_money(r.cents)} to {r.method_id}" for r in refunds) or "nothing"
-            details = {"reason": reason, "refunds": [(r.method_id, r.cents) for r in refunds]}
+            refunded_to = [{"payment_method_id": r.method_id, "amount_cents": r.cents} for r in refunds]
+            details = {"reason": reason, "refunds": refunded_to}
             return _written(done, details, f"Cancelled. Refunded {refunded}.\n{render.order(done)}")
 
         return Plan(previews.cancel(order, reason, list(zip(refunds, methods, strict=True))), apply)
@@ -102,7 +103,7 @@ def _order_address(order_id: str, address: Address) -> Write:
 
         async def apply(conn: Connection) -> Written:
             await repo.set_address(conn, order, address)
-            details = {"from": order.address.model_dump(), "to": address.model_dump()}
+            details = {"changed": policy.changed_fields(order.address, address)}
             return _written(await load_order(conn, order_id), details)
 
         return Plan(previews.order_address(order, address), apply)
@@ -118,7 +119,11 @@ def _payment(order_id: str, payment_method_id: str) -> Write:
 
         async def apply(conn: Connection) -> Written:
             await _settle(conn, order, [charge, refund])
-            details = {"from": refund.method_id, "to": charge.method_id, "amount_cents": charge.cents}
+            details = {
+                "old_payment_method_id": refund.method_id,
+                "payment_method_id": charge.method_id,
+                "amount_cents": charge.cents,
+            }
             return _written(await load_order(conn, order_id), details)
 
         return Plan(previews.payment(order, charge, method, refund.method_id), apply)

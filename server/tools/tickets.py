@@ -10,6 +10,7 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from .. import apps_ui, not_found, policy, previews, render
+from ..access import current_caller
 from ..confirm import ConfirmationToken, Consent, Preview
 from ..mcp_server import ShopServer
 from ..models import Ticket, TicketPage, Transfer
@@ -73,7 +74,7 @@ def _status(ticket_id: str, status: TicketStatus) -> Write:
                 return Written(ticket, render.ticket(ticket), ticket.ticket_id, ticket.user_id, changed=False)
             await repo.set_status(conn, ticket_id, status)
             moved = await _ticket(conn, ticket_id)
-            details = {"from": ticket.status, "to": status}
+            details = {"old_status": ticket.status, "status": status}
             return Written(moved, render.ticket(moved), ticket.ticket_id, ticket.user_id, details)
 
         closing = status == "closed" and ticket.status != "closed"
@@ -216,10 +217,14 @@ def register(server: ShopServer, shop: Shop) -> None:
         """Hand the customer to a human agent, with a summary, when they ask for one or the request is
         beyond the tools and policy; then tell them."""
 
+        # In a session bound to a customer the hand-over is theirs: filed under them, so they can follow it.
+        caller = current_caller()
+        customer = None if caller is None else caller.customer
+
         async def transfer(conn: Connection) -> Written:
             ticket_id = await repo.create(
                 conn,
-                customer_key=None,
+                customer_key=await _customer_key(conn, customer),
                 order_key=None,
                 subject="Transfer to a human agent",
                 priority="high",
@@ -228,6 +233,6 @@ def register(server: ShopServer, shop: Shop) -> None:
             )
             await repo.escalate(conn, ticket_id, "Transferred by the AI agent", summary)
             answer = Transfer(result="Transfer successful", ticket_id=ticket_id)
-            return Written(answer, f"Transfer successful (ticket {ticket_id}).", ticket_id, None)
+            return Written(answer, f"Transfer successful (ticket {ticket_id}).", ticket_id, customer)
 
         return await perform(shop, "transfer_to_human_agents", {"summary": summary}, idempotency_key, transfer)
