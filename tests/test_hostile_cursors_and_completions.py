@@ -159,3 +159,18 @@ async def test_a_ticket_id_with_a_non_ascii_digit_completes_to_nothing(
 def test_a_ticket_id_is_ascii_digits_and_nothing_after(public_id: str) -> None:
     assert ticket_key("TCK-000001") == 1
     assert ticket_key(public_id) is None
+
+
+async def test_a_nul_character_in_any_text_argument_is_refused_by_name(client: Client) -> None:
+    # PostgreSQL refuses such text with an error of its own, which came back as "the shop's system cannot".
+    for tool in (await client.list_tools()).tools:
+        texts = [name for name, spec in tool.input_schema.get("properties", {}).items() if _takes_text(spec)]
+        for name in texts:
+            result = await client.call_tool(tool.name, {name: "a\x00b"})
+            assert result.is_error, (tool.name, name)
+            text = result.content[0].text  # type: ignore[union-attr]
+            assert f"`{name}` holds a NUL character" in text, (tool.name, text)
+
+
+def _takes_text(spec: dict[str, Any]) -> bool:
+    return any(option.get("type") == "string" for option in [spec, *spec.get("anyOf", [])])
