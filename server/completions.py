@@ -50,6 +50,8 @@ def register(server: ShopServer, shop: Shop) -> None:
         scope, find = known
         if not caller.may_read(scope) or not await _exists(server, ref):
             return None
+        if not completion.may_start_an_id(argument.value):
+            return Completion(values=[], has_more=False)
         # Order ids start with '#', typed or not; in a URI they go without it (see resources.py).
         prefix = "#" + argument.value.removeprefix("#") if argument.name == "order_id" else argument.value
         found = await find(shop.db.read, prefix, caller.customer, MAX_VALUES + 1)

@@ -72,6 +72,19 @@ def storage_failure(tool: str, error: BaseException) -> StorageFailure:
     return StorageFailure(message, "Tell the person that the shop's system cannot do this right now; try again later.")
 
 
+def _holding_nul(value: object, name: str = "") -> str | None:
+    """The name of the first argument with a NUL character in its text (PostgreSQL stores no text with one,
+    and refuses the query with an error of its own; no record holds one on SQLite either)."""
+    if isinstance(value, str):
+        return name if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _holding_nul(item, f"{name}.{key}" if name else str(key))
+        if found is not None:
+            return found
+    return None
+
+
 class ShopServer(MCPServer[Any]):
     """An MCPServer whose tools take only the arguments they declare and answer errors in one form."""
 
@@ -127,6 +140,12 @@ class ShopServer(MCPServer[Any]):
                     f"Invalid arguments for {name}: it has no argument named {shown}.",
                     f"Call it again with only its own arguments ({', '.join(known) or 'none'}); nothing was changed.",
                 ),
+            )
+        holding_nul = _holding_nul(arguments)
+        if holding_nul is not None:
+            raise InvalidArguments(
+                f"Invalid arguments for {name}: `{excerpt(holding_nul, 30)}` holds a NUL character (\\x00).",
+                "Call it again without that character; nothing was changed.",
             )
         try:
             return await super().call_tool(name, arguments, context)

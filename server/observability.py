@@ -12,11 +12,11 @@ Nothing here changes what a tool does; each piece is wired in by `app.py` / `ser
 - `configure_tracing()`: sends the SDK's OpenTelemetry spans to an OTLP collector, when one is
   configured and the optional extra `otel` is installed.
 
-Personal data: at INFO and above no log line written by shopdesk or the SDK's per-call failure
-line carries personal data: no arguments, no results, no refusal text (which names emails,
-names and user ids); a call is logged by tool name, outcome, error class, duration, request id
-and the authenticated subject. At DEBUG the SDK's failure line keeps its full text, so DEBUG
-logs may contain personal data and belong only where such data may be kept.
+Personal data: at INFO and above no log line written by shopdesk or the SDK's tool and resource
+failure lines carries personal data: no arguments, no results, no refusal text (which names emails,
+names and user ids), no id from a resource URI; a call is logged by tool name, outcome, error class,
+duration, request id and the authenticated subject. At DEBUG the SDK's failure lines keep their full
+text, so DEBUG logs may contain personal data and belong only where such data may be kept.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EXTRA_FIELDS = ("request_id", "subject", "tool", "duration_ms", "outcome", "error_class")
 SDK_SERVER_LOGGER = "mcp.server.mcpserver.server"
 _SDK_TOOL_FAILED = "Tool %r failed: %r"
+_SDK_RESOURCE_FAILED = "Resource %r failed: %r"
+_SDK_RESOURCE_CRASHED = "Resource %r raised an unexpected exception"
 
 
 class JsonFormatter(logging.Formatter):
@@ -82,18 +84,39 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-class SdkFailureRedaction(logging.Filter):
-    """Drops the failure text from the SDK's "Tool 'x' failed: '...'" line unless DEBUG is on.
+def _uri_kind(uri: object) -> str:
+    """A resource URI without its id: 'shopdesk://customers/…' for 'shopdesk://customers/sara_doe_496'."""
+    text = str(uri)
+    scheme, sep, rest = text.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}/…" if sep else "…"
 
-    That text is the error message the model reads, and ours name the customer's email, name,
-    user id or order. The tool name stays, so the line still says which tool refused.
-    """
+
+# The SDK's lines that carry what a caller sent or was told: its format, and the line kept at INFO (the
+# arguments it keeps, as functions of the original ones). The message is what the model reads, and ours
+# name the customer's email, name, user id or order; a resource URI holds a user, order or ticket id.
+_SDK_REDACTIONS: dict[str, tuple[str, Callable[[tuple[object, ...]], tuple[object, ...]]]] = {
+    _SDK_TOOL_FAILED: ("Tool %r failed (the message is logged only at DEBUG)", lambda args: args[:1]),
+    _SDK_RESOURCE_FAILED: (
+        "Resource %r failed (the id and the message are logged only at DEBUG)",
+        lambda args: (_uri_kind(args[0]),),
+    ),
+    _SDK_RESOURCE_CRASHED: (
+        "Resource %r raised an unexpected exception (its id is logged only at DEBUG)",
+        lambda args: (_uri_kind(args[0]),),
+    ),
+}
+
+
+class SdkFailureRedaction(logging.Filter):
+    """Drops the caller's data from the SDK's failure lines unless DEBUG is on: the failure text of
+    "Tool 'x' failed: '...'" and of "Resource 'uri' failed: '...'", and the id in the URI. The tool name
+    and the kind of resource stay, so the line still says what refused."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg == _SDK_TOOL_FAILED and isinstance(record.args, tuple) and record.args:
+        redaction = _SDK_REDACTIONS.get(record.msg) if isinstance(record.msg, str) else None
+        if redaction is not None and isinstance(record.args, tuple) and record.args:
             if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
-                record.msg = "Tool %r failed (the message is logged only at DEBUG)"
-                record.args = record.args[:1]
+                record.msg, record.args = redaction[0], redaction[1](record.args)
         return True
 
 

@@ -9,10 +9,12 @@ import os
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
+from http_support import copy_shop, running, session
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
@@ -33,6 +35,8 @@ from server.observability import (
     healthz_endpoint,
     metrics_endpoint,
 )
+from server.settings import default_auth_file
+from server.tokens import AuthFile
 
 EMAIL = "jane.doe1234@example.com"
 
@@ -98,6 +102,16 @@ def test_sdk_failure_line_has_no_personal_data_at_info(capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert "find_user_id_by_email" in err
     assert EMAIL not in err
+
+
+def test_sdk_resource_failure_line_keeps_only_the_kind_of_resource_at_info(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "text")
+    uri = "shopdesk://customers/jane_doe_1234"
+    logging.getLogger(SDK_SERVER_LOGGER).info("Resource %r failed: %r", uri, "Customer jane_doe_1234 was not found.")
+
+    err = capsys.readouterr().err
+    assert "Resource 'shopdesk://customers/…' failed" in err
+    assert "jane_doe_1234" not in err and "was not found" not in err
 
 
 def test_sdk_failure_line_keeps_its_text_at_debug(capsys: pytest.CaptureFixture[str]) -> None:
@@ -322,3 +336,23 @@ def test_tracing_says_why_it_is_off_when_the_extra_is_missing(
     with caplog.at_level(logging.INFO, logger="shopdesk"):
         assert configure_tracing() is False
     assert "shopdesk[otel]" in caplog.text
+
+
+async def test_a_bound_session_reading_another_customers_record_leaves_no_id_in_the_server_log(
+    tmp_path: Path, tau2_template: Path, tau2_data: dict[str, Any]
+) -> None:
+    db = copy_shop(tau2_template, tmp_path)
+    mine, other = list(tau2_data["users"])[:2]
+    _, token = AuthFile(default_auth_file(db)).create("customer-app", ["admin"], customer=mine)
+    refusals: list[str] = []
+    with running(db) as server:  # at INFO, the default
+        async with session(server.url, token) as client:
+            # Refused by shopdesk's gate, and (a path below the record) by the SDK, which logs the failure.
+            for uri in (f"shopdesk://customers/{other}", f"shopdesk://customers/{other}/orders"):
+                with pytest.raises(MCPError) as refused:
+                    await client.read_resource(uri)
+                refusals.append(str(refused.value))
+        log = server.stop()
+    assert "Resource 'shopdesk://customers/…' failed" in log
+    assert other not in log
+    assert not any(refusal in log for refusal in refusals)

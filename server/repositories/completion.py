@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from .rows import Connection
 from .tickets import ticket_id as public_ticket_id
 
 # A range [prefix, prefix + this) holds every string starting with prefix (ids are ASCII).
 _AFTER_LAST = "\U0010ffff"
+# What may follow "TCK-" in a prefix of a ticket id: ASCII digits only (str.isdigit() also takes '²' or '٣').
+_TICKET_DIGITS = re.compile(r"[0-9]{1,6}")
+# The longest id of any kind (user ids, as the tools' UserId argument bounds them).
+MAX_ID_LENGTH = 80
+
+
+def may_start_an_id(prefix: str) -> bool:
+    """Whether some id could start with `prefix`: ids are short and printable, and a control character or
+    a lone surrogate (which JSON can carry) cannot be sent to the database at all."""
+    return len(prefix) <= MAX_ID_LENGTH and prefix.isprintable()
 
 
 async def order_ids(conn: Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
@@ -35,7 +47,7 @@ def _key_range(prefix: str) -> tuple[int, int] | None:
     digits = prefix.upper().removeprefix("TCK-")
     if "TCK-".startswith(prefix.upper()):
         return (0, 10**12)
-    if not prefix.upper().startswith("TCK-") or not digits.isdigit() or len(digits) > 6:
+    if not prefix.upper().startswith("TCK-") or not _TICKET_DIGITS.fullmatch(digits):
         return None
     scale = 10 ** (6 - len(digits))
     return (int(digits) * scale, (int(digits) + 1) * scale)

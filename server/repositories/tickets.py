@@ -10,7 +10,8 @@ from ..statuses import MessageAuthor, TicketPriority, TicketStatus
 from .paging import PageKey, page, where
 from .rows import Connection, Row, fetch_one
 
-_TICKET_ID = re.compile(r"^TCK-([0-9]{1,12})$")
+# ASCII digits, and the whole string: `$` would also let a trailing newline through.
+_TICKET_ID = re.compile(r"TCK-([0-9]{1,12})")
 
 
 def ticket_id(key: int) -> str:
@@ -18,7 +19,7 @@ def ticket_id(key: int) -> str:
 
 
 def ticket_key(public_id: str) -> int | None:
-    match = _TICKET_ID.match(public_id)
+    match = _TICKET_ID.fullmatch(public_id)
     return int(match.group(1)) if match else None
 
 
