@@ -143,9 +143,13 @@ class ShopServer(MCPServer[Any]):
             )
         holding_nul = _holding_nul(arguments)
         if holding_nul is not None:
-            raise InvalidArguments(
-                f"Invalid arguments for {name}: `{excerpt(holding_nul, 30)}` holds a NUL character (\\x00).",
-                "Call it again without that character; nothing was changed.",
+            raise await self._refused(
+                name,
+                arguments,
+                InvalidArguments(
+                    f"Invalid arguments for {name}: `{excerpt(holding_nul, 30)}` holds a NUL character (\\x00).",
+                    "Call it again without that character; nothing was changed.",
+                ),
             )
         try:
             return await super().call_tool(name, arguments, context)

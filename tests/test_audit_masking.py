@@ -143,8 +143,8 @@ async def test_a_refused_write_whose_record_exists_names_its_customer(
 
 @pytest.mark.parametrize(
     "extra",
-    [{"reason": "because"}, {"reason": "no longer needed", "note": "x"}],
-    ids=["a value the schema refuses", "an argument the tool does not have"],
+    [{"reason": "because"}, {"reason": "no longer needed", "note": "x"}, {"reason": "no longer\x00needed"}],
+    ids=["a value the schema refuses", "an argument the tool does not have", "a NUL character"],
 )
 async def test_a_write_whose_arguments_fail_the_schema_is_audited_as_a_refusal(
     client: Client, tau2_data: dict[str, Any], extra: dict[str, str]
