@@ -11,12 +11,16 @@ What it relies on in the SDK (mcp 2.x):
   Here the wrapper is taken off, so every message the model reads has one form, "problem.
   Next step: ...", whichever layer raised it; a database failure says what happened, and a
   crash is logged here with its traceback and reaches the model without its details.
+- A middleware that answers a call itself owns the answer's wire form: the SDK serializes only what
+  the tool handler returns. So the access gate (access.py) refuses from inside the handler, through
+  `guard`, and its refusals are the same bytes as the tools' own (a customer-bound session cannot tell
+  another customer's record from a missing one by the shape of the answer).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -70,6 +74,16 @@ def storage_failure(tool: str, error: BaseException) -> StorageFailure:
     return StorageFailure(message, "Tell the person that the shop's system cannot do this right now; try again later.")
 
 
+def no_such_tool(name: str) -> InvalidArguments:
+    """The answer to a name that is no tool, and to a tool this session is not offered: the same words."""
+    return InvalidArguments(f"There is no tool named `{excerpt(name)}`.", "Call one of the tools this server lists.")
+
+
+Call = Callable[[dict[str, Any]], Awaitable[Any]]
+# Runs a call on behalf of the server: may refuse (raise a ShopError), change the arguments, or check the result.
+CallGuard = Callable[[str, dict[str, Any], Call], Awaitable[Any]]
+
+
 class ShopServer(MCPServer[Any]):
     """An MCPServer whose tools take only the arguments they declare and answer errors in one form."""
 
@@ -81,6 +95,7 @@ class ShopServer(MCPServer[Any]):
         self.hidden_arguments = frozenset(hidden_arguments)
         self._listing: list[Tool] | None = None
         self._schemas: dict[str, dict[str, Any]] | None = None
+        self.guard: CallGuard | None = None  # app.py sets the access gate's
 
     async def list_tools(self) -> list[Tool]:
         """The published listing (see listing.py), made once: the same bytes for every client, every time."""
@@ -98,11 +113,14 @@ class ShopServer(MCPServer[Any]):
         return self._schemas
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
+        if self.guard is None:
+            return await self._call_tool(name, arguments, context)
+        return await self.guard(name, arguments, lambda bound: self._call_tool(name, bound, context))
+
+    async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None) -> Any:
         schema = (await self._input_schemas()).get(name)
         if schema is None:
-            raise InvalidArguments(
-                f"There is no tool named `{excerpt(name)}`.", "Call one of the tools this server lists."
-            )
+            raise no_such_tool(name)
         known = schema.get("properties", {})
         unknown = sorted(set(arguments) - set(known))
         if unknown:
