@@ -268,6 +268,13 @@ CREATE TABLE shop_secrets (
 """
 
 
+# Idempotency keys belong to a token, not to its subject: the column holds writes.caller_holder() ("local"
+# for the local operator, as the subject did, so its keys carry over).
+_KEYS_PER_TOKEN = """
+ALTER TABLE idempotency_keys RENAME COLUMN subject TO holder;
+"""
+
+
 def statements(script: str) -> list[str]:
     """Split a SQL script into whole statements (a `;` inside a string or trigger does not split)."""
     found: list[str] = []
@@ -296,6 +303,7 @@ MIGRATION_SCRIPTS: list[tuple[str, str]] = [
     ("0001_initial_schema", _INITIAL_SCHEMA),
     ("0002_orders_by_placed_date", _ORDER_DATE_INDEXES),
     ("0003_write_trail", _WRITE_TRAIL),
+    ("0004_keys_per_token", _KEYS_PER_TOKEN),
 ]
 MIGRATIONS: list[tuple[str, Migration]] = [(name, script_step(script)) for name, script in MIGRATION_SCRIPTS]
 _FIRST_MIGRATION = MIGRATIONS[0][0]

@@ -177,7 +177,7 @@ async def test_keys_are_kept_a_week_and_then_cleared(client: Client, db: Databas
         for key, age in (("six-days-old", 6), ("eight-days-old", 8)):
             at = (datetime.now(UTC) - timedelta(days=age)).strftime("%Y-%m-%dT%H:%M:%SZ")
             await conn.execute(
-                "INSERT INTO idempotency_keys (subject, key, tool, fingerprint, result, created_at) "
+                "INSERT INTO idempotency_keys (holder, key, tool, fingerprint, result, created_at) "
                 "VALUES ('local', ?, 'create_ticket', 'x', '{}', ?)",
                 (key, at),
             )
