@@ -173,6 +173,21 @@ def cases(shop: Shop) -> list[Case]:
                 [nowhere],
             )
         )
+    theirs, nowhere = shop.theirs["customer"], NOWHERE["customer"]
+    export = "shopdesk://exports/orders.csv?user_id="
+    found.append(("export", "resources/read", {"uri": export + theirs}, {"uri": export + nowhere}, [theirs], [nowhere]))
+    theirs, nowhere = shop.theirs["order"], NOWHERE["order"]
+    prompt = "explain_order_status"
+    found.append(
+        (
+            "prompt",
+            "prompts/get",
+            {"name": prompt, "arguments": {"order_id": theirs}},
+            {"name": prompt, "arguments": {"order_id": nowhere}},
+            [theirs],
+            [nowhere],
+        )
+    )
     for argument, kind, template in (
         ("order_id", "order", "shopdesk://orders/{order_id}"),
         ("user_id", "customer", "shopdesk://customers/{user_id}"),
@@ -200,6 +215,8 @@ CASE_NAMES = [
     "resource customers",
     "resource orders",
     "resource tickets",
+    "export",
+    "prompt",
     "completion order_id",
     "completion user_id",
     "completion ticket_id",
