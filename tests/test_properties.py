@@ -83,6 +83,16 @@ def dump(reader: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
 def live(tmp_path_factory: pytest.TempPathFactory, tau2_template: Path) -> Iterator[Live]:
     path = tmp_path_factory.mktemp("properties") / "shop.sqlite3"
     shutil.copy(tau2_template, path)
+    # Tickets as shops kept them before ids were random, TCK-000001 to TCK-000012, for the arguments to name
+    # (a new ticket's id is 12 random digits, which no strategy would hit).
+    writer = sqlite3.connect(path)
+    with writer:
+        writer.executemany(
+            "INSERT INTO tickets (id, customer_id, subject, status, priority, created_at, updated_at) "
+            "VALUES (?, 1, 'Parcel', 'open', 'normal', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')",
+            [(n,) for n in range(1, 13)],
+        )
+    writer.close()
     loop = asyncio.new_event_loop()
     session = connected(build_server(Settings(db_path=path)))
     client = loop.run_until_complete(session.__aenter__())
