@@ -51,7 +51,8 @@ CALL_INFO: ContextVar[dict[str, str] | None] = ContextVar("shopdesk_call_info", 
 """What the server learns about the current tools/call that the middleware cannot see.
 
 `CallObserver` sets a fresh dict before the call runs; when a call fails, the server records
-`info["error_class"] = type(exc).__name__` in it. A dict rather than a value set on the variable,
+`info["error_class"] = type(exc).__name__` in it, and the access gate `info["not_offered"]` for a tool
+the session is not offered. A dict rather than a value set on the variable,
 so the write is seen even when the SDK runs the handler in a copy of the context (another task).
 """
 
