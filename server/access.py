@@ -1,13 +1,14 @@
 """Who may do what: the scope each tool needs, who is calling, customer binding, read-only mode.
 
-All of it is applied in one place, `AccessGate`, an SDK middleware around the tool, resource and
-prompt requests; no handler knows about it, except that argument completion asks `current_caller()`
-whose ids it may offer. The caller of a request is the bearer token's (HTTP with
-an auth file: the SDK's gate has verified it and answered 401 without one), else the local
-operator (stdio, or HTTP on loopback without an auth file) with every scope.
+All of it is applied in one place, `AccessGate`: an SDK middleware around the tool, resource and
+prompt requests, whose tool-call checks run as the server's call guard inside the tool handler (see
+mcp_server.py: so its refusals have the tools' own wire form). No handler knows about it, except that
+argument completion asks `current_caller()` whose ids it may offer. The caller of a request is the
+bearer token's (HTTP with an auth file: the SDK's gate has verified it and answered 401 without one), else
+the local operator (stdio, or HTTP on loopback without an auth file) with every scope.
 
-- Scopes: a tool the caller lacks the scope for is not listed, and a call to it is refused with
-  an error that names the missing scope. `admin` holds every scope.
+- Scopes: a tool the caller lacks the scope for is not listed, and a call to it is answered as a
+  name that is no tool (as is any tool not offered to the session). `admin` holds every scope.
 - Read-only (`serve --read-only`): only read tools are listed or run. The database connections
   are opened read-only as well (see `Database.open`), so no code path can write.
 - Customer binding (a token made with `--customer`, or `serve --customer`): the session sees and
@@ -24,18 +25,19 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CallToolResult, Prompt, TextContent, Tool
+from mcp.types import INVALID_PARAMS, Prompt, Tool
 from pydantic import BaseModel
 
 from . import not_found
-from .errors import InvalidArguments, NotFound, PolicyRefusal, ShopError, excerpt
+from .errors import NotFound, ShopError, excerpt
+from .mcp_server import Call, no_such_tool
 from .observability import CALL_INFO
 from .repositories import ownership
 from .repositories.ownership import RecordKind
@@ -189,11 +191,10 @@ def _as_dict(result: HandlerResult) -> dict[str, Any]:
     return result or {}
 
 
-def _refusal(error: ShopError) -> CallToolResult:
+def _note_refusal(error: ShopError) -> None:
     info = CALL_INFO.get()
     if info is not None:  # for the call's log line and metrics
         info["error_class"] = type(error).__name__
-    return CallToolResult(content=[TextContent(type="text", text=str(error))], is_error=True)
 
 
 def _well_formed(schema: Mapping[str, Any], value: object) -> bool:
@@ -284,8 +285,6 @@ class AccessGate:
                 if caller.offered(t["name"], read_only=bool((t.get("annotations") or {}).get("readOnlyHint")))
             ]
             return {**listing, "tools": tools}
-        if ctx.method == "tools/call" and ctx.params is not None:
-            return await self._call(ctx, call_next)
         if ctx.method == "resources/templates/list":
             listing = _as_dict(await call_next(ctx))
             templates = [
@@ -367,48 +366,39 @@ class AccessGate:
             self._tools = {tool.name: tool for tool in await self._list_tools()}
         return self._tools.get(name)
 
-    async def _call(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        assert ctx.params is not None
-        name = str(ctx.params.get("name", ""))
-        arguments = ctx.params.get("arguments") or {}
+    async def guard_call(self, name: str, arguments: dict[str, Any], call: Call) -> Any:
+        """The server's call guard (ShopServer.guard): runs inside the tool handler, so that what it refuses
+        reaches the client in exactly the form of the tools' own refusals. A tool this caller is not
+        offered answers as a name that is no tool; in a bound session another customer's record answers
+        as a missing one."""
         tool = await self._tool(name)
         caller = current_caller() or self.caller()
-        if tool is None or not isinstance(arguments, Mapping):
-            return await call_next(ctx)  # the server answers unknown tools and malformed requests itself
-        missing = caller.missing_scope(name)
-        if missing is not None:
-            return _refusal(
-                PolicyRefusal(
-                    f"{name} needs the scope {missing}, which this session's token does not have.",
-                    "Use the tools this session lists, or ask the shop for a token with that scope.",
-                )
-            )
-        if caller.read_only and not _read_only(tool):
-            return _refusal(
-                PolicyRefusal(
-                    f"{name} changes data, and this shopdesk server is read-only.",
-                    "Tell the person this cannot be done here; only lookups are available.",
-                )
-            )
+        if tool is None:
+            return await call(arguments)  # the server answers unknown names itself
+        if not caller.offered(name, read_only=_read_only(tool)):
+            info = CALL_INFO.get()
+            if info is not None:  # the call's log line sent to the client names no tool, as for an unknown name
+                info["not_offered"] = "yes"
+            raise no_such_tool(name)
         if caller.customer is None:
-            return await call_next(ctx)
+            return await call(arguments)
         try:
             bound = await self._bind(tool, dict(arguments), caller.customer)
+            result = await call(bound)
+            finds = BINDINGS[name].finds
+            if finds is not None:
+                answer = _as_dict(result)
+                structured = answer.get("structuredContent") or {}
+                if not answer.get("isError") and structured.get("user_id") != caller.customer:
+                    raise finds(bound)
         except ShopError as error:
-            return _refusal(error)
-        result = await call_next(replace(ctx, params={**ctx.params, "arguments": bound}))
-        finds = BINDINGS[name].finds
-        if finds is not None:
-            answer = _as_dict(result)
-            if not answer.get("isError") and (answer.get("structuredContent") or {}).get("user_id") != caller.customer:
-                return _refusal(finds(bound))
+            _note_refusal(error)
+            raise
         return result
 
     async def _bind(self, tool: Tool, arguments: dict[str, Any], customer: str) -> dict[str, Any]:
         """The arguments confined to `customer`; raises the not-found of any record that is not theirs."""
-        binding = BINDINGS.get(tool.name)
-        if binding is None or binding.hidden:
-            raise InvalidArguments(f"There is no tool named `{excerpt(tool.name)}`.", "Call one of the tools listed.")
+        binding = BINDINGS[tool.name]  # a tool without one is not offered to a bound session
         if binding.fills is not None and arguments.get(binding.fills) is None:
             arguments[binding.fills] = customer
         properties = tool.input_schema.get("properties", {})

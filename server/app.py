@@ -86,7 +86,9 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
     server.middleware.append(ClientLog())
     server.middleware.append(apps_ui.ViewsForAppsClients())
     server.middleware.append(CallObserver(metrics, known_tools=set(TOOL_SCOPES)))
-    server.middleware.append(AccessGate(shop, server.list_tools, PROMPT_TOOLS, server.list_prompts))
+    gate = AccessGate(shop, server.list_tools, PROMPT_TOOLS, server.list_prompts)
+    server.middleware.append(gate)
+    server.guard = gate.guard_call
     server.custom_route("/healthz", methods=["GET"])(healthz_endpoint(functools.partial(database_answers, shop)))
     server.custom_route("/metrics", methods=["GET"])(metrics_endpoint(metrics))
     # The SDK keeps no public count of open HTTP sessions; read its table (0 before HTTP starts, and on stdio).

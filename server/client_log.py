@@ -1,7 +1,7 @@
 """Log messages to the client (`notifications/message`), at the level the client asks for.
 
-What shopdesk logs while it handles a request (the `shopdesk` loggers: each call's outcome and
-time, refusals, failures) is also sent to the client that made the request, as MCP log messages,
+What shopdesk logs while it handles a request (the `shopdesk` loggers: each call's outcome,
+refusals, failures) is also sent to the client that made the request, as MCP log messages,
 before the answer itself. On the handshake protocol versions (up to 2025-11-25) the client picks
 the least level with `logging/setLevel`, kept per connection (default: warning). From 2026-07-28
 the client asks per request, in the request's `_meta`, and the SDK applies it.
@@ -54,7 +54,9 @@ class _Collect(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         pending = _PENDING.get()
         if pending is not None:
-            pending.append((mcp_level(record.levelno), record.getMessage(), record.name))
+            # A record may carry a shorter text for the client (observability.CallObserver: no durations).
+            message = getattr(record, "client_message", None) or record.getMessage()
+            pending.append((mcp_level(record.levelno), str(message), record.name))
 
 
 def _connection_state(ctx: ServerRequestContext[Any, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ shop's rules are checked there too, so nobody is asked about a write that would 
 - auto (default): by MCP elicitation where the client supports it; otherwise the write goes ahead,
   for clients such as Claude Desktop that ask the person before every tool call;
 - always: by elicitation, else a two-step token: the first call is answered with the preview and a
-  short-lived token bound to the caller, the exact arguments and the preview; the same call
-  repeated with `confirmation_token` writes;
+  short-lived token bound to the caller's bearer token (not its subject), the exact arguments and the
+  preview; the same call repeated with `confirmation_token` writes;
 - off: no question (automation, benchmarks).
 
 The write path (`writes.perform`) then re-reads the records in its transaction and writes only if
@@ -117,10 +117,10 @@ def _unb64(text: str) -> bytes:
 class TokenSigner:
     key: bytes
 
-    def issue(self, subject: str, preview: Preview) -> str:
+    def issue(self, holder: str, preview: Preview) -> str:
         payload = {
             "n": secrets.token_hex(8),
-            "sub": subject,
+            "holder": holder,
             "tool": preview.tool,
             "args": fingerprint(preview.arguments),
             "words": fingerprint(preview.words),
@@ -129,7 +129,7 @@ class TokenSigner:
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return _PREFIX + body + "." + _b64(hmac.new(self.key, body.encode(), hashlib.sha256).digest())
 
-    def check(self, token: str, subject: str, preview: Preview) -> None:
+    def check(self, token: str, holder: str, preview: Preview) -> None:
         """Refuses, saying why, a token that does not confirm exactly this preview for this caller."""
         body, _, signature = token.removeprefix(_PREFIX).partition(".")
         try:
@@ -143,7 +143,7 @@ class TokenSigner:
             raise InvalidArguments("`confirmation_token` is not a token this shop issued.", again)
         if payload.get("exp", 0) < time.time():
             raise PolicyRefusal("The confirmation token has expired (they last 10 minutes).", again)
-        if payload.get("sub") != subject:
+        if payload.get("holder") != holder:
             raise PolicyRefusal("The confirmation token was issued to someone else.", again)
         if payload.get("tool") != preview.tool or payload.get("args") != fingerprint(preview.arguments):
             raise PolicyRefusal("The confirmation token was issued for a different call (other arguments).", again)

@@ -268,6 +268,25 @@ CREATE TABLE shop_secrets (
 """
 
 
+# Idempotency keys belong to a token, not to its subject: the column holds writes.caller_holder() ("local"
+# for the local operator, as the subject did, so its keys carry over).
+_KEYS_PER_TOKEN = """
+ALTER TABLE idempotency_keys RENAME COLUMN subject TO holder;
+"""
+
+
+# Ticket keys are drawn at random now (repositories/tickets.py): lists of tickets go newest first by creation time.
+_TICKETS_BY_CREATION = """
+DROP INDEX tickets_customer;
+DROP INDEX tickets_order;
+DROP INDEX tickets_status;
+CREATE INDEX tickets_customer ON tickets (customer_id, created_at, id);
+CREATE INDEX tickets_order ON tickets (order_id, created_at, id);
+CREATE INDEX tickets_status ON tickets (status, priority, created_at, id);
+CREATE INDEX tickets_created ON tickets (created_at, id);
+"""
+
+
 def statements(script: str) -> list[str]:
     """Split a SQL script into whole statements (a `;` inside a string or trigger does not split)."""
     found: list[str] = []
@@ -296,6 +315,8 @@ MIGRATION_SCRIPTS: list[tuple[str, str]] = [
     ("0001_initial_schema", _INITIAL_SCHEMA),
     ("0002_orders_by_placed_date", _ORDER_DATE_INDEXES),
     ("0003_write_trail", _WRITE_TRAIL),
+    ("0004_keys_per_token", _KEYS_PER_TOKEN),
+    ("0005_tickets_by_creation", _TICKETS_BY_CREATION),
 ]
 MIGRATIONS: list[tuple[str, Migration]] = [(name, script_step(script)) for name, script in MIGRATION_SCRIPTS]
 _FIRST_MIGRATION = MIGRATIONS[0][0]

@@ -13,6 +13,10 @@ What it relies on in the SDK (mcp 2.x):
   crash is logged here with its traceback and reaches the model without its details.
 - A call to a tool that writes whose arguments fail its schema never reaches the tool, so the write
   path cannot audit it: `refused_write` (set by app.py) is told of it here.
+- A middleware that answers a call itself owns the answer's wire form: the SDK serializes only what
+  the tool handler returns. So the access gate (access.py) refuses from inside the handler, through
+  `guard`, and its refusals are the same bytes as the tools' own (a customer-bound session cannot tell
+  another customer's record from a missing one by the shape of the answer).
 """
 
 from __future__ import annotations
@@ -85,6 +89,16 @@ def _holding_nul(value: object, name: str = "") -> str | None:
     return None
 
 
+def no_such_tool(name: str) -> InvalidArguments:
+    """The answer to a name that is no tool, and to a tool this session is not offered: the same words."""
+    return InvalidArguments(f"There is no tool named `{excerpt(name)}`.", "Call one of the tools this server lists.")
+
+
+Call = Callable[[dict[str, Any]], Awaitable[Any]]
+# Runs a call on behalf of the server: may refuse (raise a ShopError), change the arguments, or check the result.
+CallGuard = Callable[[str, dict[str, Any], Call], Awaitable[Any]]
+
+
 class ShopServer(MCPServer[Any]):
     """An MCPServer whose tools take only the arguments they declare and answer errors in one form."""
 
@@ -98,6 +112,7 @@ class ShopServer(MCPServer[Any]):
         self._schemas: dict[str, dict[str, Any]] | None = None
         # Told of each call to a write tool refused for its arguments: (tool, arguments it declares, refusal).
         self.refused_write: Callable[[str, Mapping[str, Any], ShopError], Awaitable[None]] | None = None
+        self.guard: CallGuard | None = None  # app.py sets the access gate's
 
     async def list_tools(self) -> list[Tool]:
         """The published listing (see listing.py), made once: the same bytes for every client, every time."""
@@ -124,11 +139,14 @@ class ShopServer(MCPServer[Any]):
         return error
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None) -> Any:
+        if self.guard is None:
+            return await self._call_tool(name, arguments, context)
+        return await self.guard(name, arguments, lambda bound: self._call_tool(name, bound, context))
+
+    async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None) -> Any:
         schema = (await self._input_schemas()).get(name)
         if schema is None:
-            raise InvalidArguments(
-                f"There is no tool named `{excerpt(name)}`.", "Call one of the tools this server lists."
-            )
+            raise no_such_tool(name)
         known = schema.get("properties", {})
         unknown = sorted(set(arguments) - set(known))
         if unknown:

@@ -51,7 +51,8 @@ CALL_INFO: ContextVar[dict[str, str] | None] = ContextVar("shopdesk_call_info", 
 """What the server learns about the current tools/call that the middleware cannot see.
 
 `CallObserver` sets a fresh dict before the call runs; when a call fails, the server records
-`info["error_class"] = type(exc).__name__` in it. A dict rather than a value set on the variable,
+`info["error_class"] = type(exc).__name__` in it, and the access gate `info["not_offered"]` for a tool
+the session is not offered. A dict rather than a value set on the variable,
 so the write is seen even when the SDK runs the handler in a copy of the context (another task).
 """
 
@@ -253,24 +254,30 @@ class CallObserver(ServerMiddleware[Any]):
         try:
             result = await call_next(ctx)
         except (MCPError, ValidationError) as exc:
-            self._record(ctx, tool, "protocol_error", started, info.get("error_class") or type(exc).__name__)
+            self._record(ctx, tool, "protocol_error", started, info.get("error_class") or type(exc).__name__, info)
             raise
         except Exception as exc:
-            self._record(ctx, tool, "crash", started, info.get("error_class") or type(exc).__name__)
+            self._record(ctx, tool, "crash", started, info.get("error_class") or type(exc).__name__, info)
             raise
         except BaseException:
-            self._record(ctx, tool, "cancelled", started, None)
+            self._record(ctx, tool, "cancelled", started, None, info)
             raise
         finally:
             CALL_INFO.reset(reset)
         if _is_tool_error(result):
-            self._record(ctx, tool, "error", started, info.get("error_class") or "unknown")
+            self._record(ctx, tool, "error", started, info.get("error_class") or "unknown", info)
         else:
-            self._record(ctx, tool, "ok", started, None)
+            self._record(ctx, tool, "ok", started, None, info)
         return result
 
     def _record(
-        self, ctx: ServerRequestContext[Any, Any], tool: str, outcome: Outcome, started: float, error_class: str | None
+        self,
+        ctx: ServerRequestContext[Any, Any],
+        tool: str,
+        outcome: Outcome,
+        started: float,
+        error_class: str | None,
+        info: dict[str, str],
     ) -> None:
         seconds = time.perf_counter() - started
         self.metrics.tool_call(tool, outcome, seconds, error_class)
@@ -286,6 +293,11 @@ class CallObserver(ServerMiddleware[Any]):
         }
         if error_class is not None:
             extra["error_class"] = error_class
+        # The client's copy of the line (client_log.py) has no duration: in a customer-bound session the time
+        # a call took could tell another customer's record from a missing one. Nor does it name a tool the
+        # session is not offered (the access gate marks those), as a name that is no tool is not named.
+        shown = "(unknown)" if info.get("not_offered") else tool
+        extra["client_message"] = f"tools/call {shown} {outcome}"
         call_log.info("tools/call %s %s in %.1f ms", tool, outcome, duration_ms, extra=extra)
 
 

@@ -64,6 +64,12 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def key_holder(token: str) -> str:
+    """The token's identity for the idempotency keys and confirmation tokens made with it: stable for the
+    token's life, its own even when other tokens share its subject, and no use as a token."""
+    return "token:" + digest(token)[:32]
+
+
 def parse_scopes(text: str) -> list[str]:
     scopes = sorted({part.strip() for part in text.split(",") if part.strip()})
     unknown = [s for s in scopes if s not in SCOPES]

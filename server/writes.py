@@ -49,6 +49,7 @@ from .repositories.ownership import RecordKind
 from .repositories.rows import Connection
 from .shop import Shop
 from .statuses import AuditOutcome
+from .tokens import key_holder
 
 log = logging.getLogger("shopdesk")
 
@@ -99,9 +100,16 @@ class Write:
 
 
 def caller_subject() -> str:
-    """Who is writing: the bearer token's subject over HTTP, else the local operator."""
+    """Who is writing, for the audit trail: the bearer token's subject over HTTP, else the local operator."""
     token = get_access_token()
     return "local" if token is None else token.subject or token.client_id
+
+
+def caller_holder() -> str:
+    """Whose idempotency keys and confirmation tokens these are: the bearer token's own (two tokens of one
+    subject, e.g. bound to two customers, share neither), else the local operator's."""
+    token = get_access_token()
+    return "local" if token is None else key_holder(token.token)
 
 
 def fingerprint(tool: str, arguments: Mapping[str, Any]) -> str:
@@ -185,7 +193,7 @@ async def preview_of(shop: Shop, write: Write, key: str | None = None, ctx: Cont
         return Preview(tool, dict(arguments), "", worked_out=False)
 
     async def a_retry() -> bool:
-        earlier = None if key is None else await idempotency.find(shop.db.read, caller_subject(), key)
+        earlier = None if key is None else await idempotency.find(shop.db.read, caller_holder(), key)
         return earlier is not None and earlier[1] == fingerprint(tool, arguments)
 
     if await a_retry():
@@ -205,13 +213,13 @@ async def preview_of(shop: Shop, write: Write, key: str | None = None, ctx: Cont
 async def issue_token(shop: Shop, preview: Preview) -> str:
     async with shop.db.transaction() as conn:
         key = await signing_key(conn)
-    return TokenSigner(key).issue(caller_subject(), preview)
+    return TokenSigner(key).issue(caller_holder(), preview)
 
 
 async def check_token(shop: Shop, token: str, preview: Preview) -> None:
     async with shop.db.transaction() as conn:
         key = await signing_key(conn)
-    TokenSigner(key).check(token, caller_subject(), preview)
+    TokenSigner(key).check(token, caller_holder(), preview)
 
 
 def consent_resolver(shop: Shop, preview_fn: Callable[..., Awaitable[Preview]]) -> Asker:
@@ -235,11 +243,11 @@ async def _run(
     confirmed: Preview | None,
     token: str | None,
 ) -> CallToolResult:
-    subject = caller_subject()
+    subject, holder = caller_subject(), caller_holder()
     try:
         async with shop.db.transaction() as conn:
             if key is not None:
-                replay = await _replay(conn, subject, key, tool, arguments)
+                replay = await _replay(conn, holder, key, tool, arguments, subject)
                 if replay is not None:
                     return replay
             worked_out = await plan(conn)
@@ -260,7 +268,7 @@ async def _run(
                     "target": written.target,
                     "customer": written.customer,
                 }
-                await idempotency.store(conn, subject, key, tool, fingerprint(tool, arguments), kept)
+                await idempotency.store(conn, holder, key, tool, fingerprint(tool, arguments), kept)
             outcome: AuditOutcome = "done" if written.changed else "unchanged"
             await audit.record(
                 conn,
@@ -279,9 +287,9 @@ async def _run(
 
 
 async def _replay(
-    conn: Connection, subject: str, key: str, tool: str, arguments: Mapping[str, Any]
+    conn: Connection, holder: str, key: str, tool: str, arguments: Mapping[str, Any], subject: str
 ) -> CallToolResult | None:
-    earlier = await idempotency.find(conn, subject, key)
+    earlier = await idempotency.find(conn, holder, key)
     if earlier is None:
         return None
     earlier_tool, earlier_fingerprint, kept = earlier

@@ -92,7 +92,7 @@ async def snapshot(db: ShopDatabase) -> dict[str, Any]:
         ("tickets", "", "id"),
         ("ticket_messages", "", "id"),
         ("audit_log", "WHERE outcome = 'done'", "id"),
-        ("idempotency_keys", "", "subject, key"),
+        ("idempotency_keys", "", "holder, key"),
     ):
         rows = await db.read.execute_fetchall(f"SELECT * FROM {table} {where} ORDER BY {order}")
         state[table] = [tuple(row) for row in rows]

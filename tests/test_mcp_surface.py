@@ -80,7 +80,8 @@ async def test_ids_complete_as_typed_for_resources_and_prompts(client: Client, t
     )
     assert user in users.completion.values
     ticket = await call(client, "create_ticket", user_id=user, subject="A question", message="Hello.")
-    tickets = await client.complete(PromptReference(type="ref/prompt", name="triage_ticket"), _ticket("TCK-0"))
+    typed = ticket["ticket_id"][:-2]
+    tickets = await client.complete(PromptReference(type="ref/prompt", name="triage_ticket"), _ticket(typed))
     assert tickets.completion.values == [ticket["ticket_id"]]
     nothing = await client.complete(PromptReference(type="ref/prompt", name="no_such_prompt"), _arg(prefix))
     assert nothing.completion.values == []

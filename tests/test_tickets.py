@@ -1,8 +1,10 @@
 """Support tickets: open, read, list, reply, status changes, escalation, and the τ² hand-over."""
 
+import re
 from typing import Any
 
 from mcp import Client
+from mcp.types import PromptReference
 from shop_support import call, refused, snapshot
 
 from server.db import Database
@@ -102,7 +104,8 @@ async def test_list_tickets_filters_by_customer_and_status(client: Client, tau2_
     await call(client, "set_ticket_status", ticket_id=mine[0]["ticket_id"], status="waiting_on_customer")
 
     page = await call(client, "list_tickets", user_id=users[0]["user_id"])
-    assert [t["ticket_id"] for t in page["tickets"]] == [t["ticket_id"] for t in reversed(mine)]
+    # Newest first by creation time; tickets opened within one second come in no particular order.
+    assert sorted(t["ticket_id"] for t in page["tickets"]) == sorted(t["ticket_id"] for t in mine)
     waiting = await call(client, "list_tickets", status="waiting_on_customer")
     assert [t["ticket_id"] for t in waiting["tickets"]] == [mine[0]["ticket_id"]]
     first = await call(client, "list_tickets", limit=2)
@@ -129,3 +132,80 @@ async def test_same_escalation_twice_changes_nothing(client: Client, db: Databas
     once = await snapshot(db)
     assert await call(client, "escalate_ticket", **args) == first
     assert await snapshot(db) == once
+
+
+# --- ticket ids tell nothing of how many tickets there are ------------------------------------------------------
+
+
+async def a_ticket_from_before(db: Database, user_id: str, key: int, at: str) -> str:
+    """A ticket as shops kept them before ids were random: a sequential key, 'TCK-000042'."""
+    async with db.transaction() as conn:
+        row = await conn.execute_fetchall("SELECT id FROM customers WHERE user_id = ?", (user_id,))
+        await conn.execute(
+            "INSERT INTO tickets (id, customer_id, subject, status, priority, created_at, updated_at) "
+            "VALUES (?, ?, 'Old parcel', 'open', 'normal', ?, ?)",
+            (key, row[0][0], at, at),
+        )
+        await conn.execute(
+            "INSERT INTO ticket_messages (ticket_id, author, body, created_at) VALUES (?, 'customer', 'Hi', ?)",
+            (key, at),
+        )
+    return f"TCK-{key:06d}"
+
+
+async def test_new_ticket_ids_are_twelve_random_digits_not_a_count(client: Client, tau2_data: dict[str, Any]) -> None:
+    user = some_user(tau2_data)
+    ids = [(await open_ticket(client, user))["ticket_id"] for _ in range(3)]
+    assert all(re.fullmatch(r"TCK-[1-9][0-9]{11}", ticket_id) for ticket_id in ids), ids
+    assert len(set(ids)) == 3
+
+
+async def test_a_ticket_from_before_random_ids_keeps_working(
+    client: Client, db: Database, tau2_data: dict[str, Any]
+) -> None:
+    user = some_user(tau2_data)
+    old = await a_ticket_from_before(db, user["user_id"], 42, "2020-01-01T00:00:00Z")
+    assert (await call(client, "get_ticket", ticket_id="TCK-42"))["ticket_id"] == old
+    replied = await call(client, "add_ticket_message", ticket_id=old, body="Still waiting.")
+    assert [m["body"] for m in replied["messages"]] == ["Hi", "Still waiting."]
+    new = (await open_ticket(client, user))["ticket_id"]
+    listed = await call(client, "list_tickets", user_id=user["user_id"])
+    assert [t["ticket_id"] for t in listed["tickets"]] == [new, old]  # newest first, by creation
+
+
+async def test_tickets_are_listed_newest_first_in_pages_that_miss_none(
+    client: Client, db: Database, tau2_data: dict[str, Any]
+) -> None:
+    user = some_user(tau2_data)
+    made = [await a_ticket_from_before(db, user["user_id"], n, f"2020-01-0{n}T00:00:00Z") for n in (1, 2, 3)]
+    made += [(await open_ticket(client, user))["ticket_id"] for _ in range(3)]  # within a second or two
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = await call(
+            client, "list_tickets", user_id=user["user_id"], limit=2, **({"cursor": cursor} if cursor else {})
+        )
+        seen += page["tickets"]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert sorted(t["ticket_id"] for t in seen) == sorted(made)
+    keys = [(t["created_at"], int(t["ticket_id"].removeprefix("TCK-"))) for t in seen]
+    assert keys == sorted(keys, reverse=True)
+    assert [t["ticket_id"] for t in seen[-3:]] == made[2::-1]
+
+
+async def test_ticket_ids_complete_old_and_new_alike(client: Client, db: Database, tau2_data: dict[str, Any]) -> None:
+    user = some_user(tau2_data)
+    old = await a_ticket_from_before(db, user["user_id"], 7, "2020-01-01T00:00:00Z")
+    new = (await open_ticket(client, user))["ticket_id"]
+
+    async def complete(typed: str) -> list[str]:
+        answer = await client.complete(
+            PromptReference(type="ref/prompt", name="triage_ticket"), {"name": "ticket_id", "value": typed}
+        )
+        return answer.completion.values
+
+    assert await complete("TCK-") == sorted([old, new])
+    assert await complete(new[:-3]) == [new]
+    assert await complete("TCK-00000") == [old]
+    assert await complete(new + "0") == []

@@ -42,28 +42,40 @@ async def user_ids(conn: Connection, prefix: str, customer: str | None, limit: i
     return [str(row[0]) for row in await conn.execute_fetchall(sql, (prefix, prefix + _AFTER_LAST, limit))]
 
 
-def _key_range(prefix: str) -> tuple[int, int] | None:
-    """The ticket keys whose public id (TCK- and six digits) starts with `prefix`; None: no such key."""
-    digits = prefix.upper().removeprefix("TCK-")
-    if "TCK-".startswith(prefix.upper()):
-        return (0, 10**12)
-    if not prefix.upper().startswith("TCK-") or not _TICKET_DIGITS.fullmatch(digits):
-        return None
-    scale = 10 ** (6 - len(digits))
-    return (int(digits) * scale, (int(digits) + 1) * scale)
+_WIDTHS = range(6, 13)  # a public ticket id has 6 digits (padded) up to 12 (every new one: 12)
+
+
+def _key_ranges(prefix: str) -> list[tuple[int, int]]:
+    """The ranges of ticket keys whose public id ('TCK-' and the key, padded to six digits) starts with
+    `prefix`: one for each width of key the prefix fits; none when it cannot start a ticket id."""
+    typed = prefix.upper()
+    digits = "" if "TCK-".startswith(typed) else typed.removeprefix("TCK-")
+    if digits and (not typed.startswith("TCK-") or not re.fullmatch("[0-9]+", digits)):
+        return []
+    ranges = []
+    for width in _WIDTHS:  # each width apart: within one, the order of keys is the order of ids
+        if len(digits) > width:
+            continue
+        scale = 10 ** (width - len(digits))
+        low = max(int(digits or 0) * scale, 0 if width == 6 else 10 ** (width - 1))
+        high = min((int(digits or 0) + 1) * scale if digits else 10**width, 10**width)
+        if low < high:
+            ranges.append((low, high))
+    return ranges
 
 
 async def ticket_ids(conn: Connection, prefix: str, customer: str | None, limit: int) -> list[str]:
-    keys = _key_range(prefix)
-    if keys is None:
-        return []
-    if customer is None:
-        sql = "SELECT id FROM tickets WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"
-        args: tuple[object, ...] = (*keys, limit)
-    else:
-        sql = (
-            "SELECT t.id FROM tickets t JOIN customers c ON c.id = t.customer_id "
-            "WHERE c.user_id = ? AND t.id >= ? AND t.id < ? ORDER BY t.id LIMIT ?"
-        )
-        args = (customer, *keys, limit)
-    return [public_ticket_id(int(row[0])) for row in await conn.execute_fetchall(sql, args)]
+    """Ticket ids starting with `prefix`, in order; only `customer`'s when one is given."""
+    found: list[str] = []
+    for keys in _key_ranges(prefix):
+        if customer is None:
+            sql = "SELECT id FROM tickets WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"
+            args: tuple[object, ...] = (*keys, limit)
+        else:
+            sql = (
+                "SELECT t.id FROM tickets t JOIN customers c ON c.id = t.customer_id "
+                "WHERE c.user_id = ? AND t.id >= ? AND t.id < ? ORDER BY t.id LIMIT ?"
+            )
+            args = (customer, *keys, limit)
+        found += [public_ticket_id(int(row[0])) for row in await conn.execute_fetchall(sql, args)]
+    return sorted(found)[:limit]

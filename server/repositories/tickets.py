@@ -1,8 +1,14 @@
-"""Support tickets and their message threads."""
+"""Support tickets and their message threads.
+
+A ticket's public id is its key, 'TCK-' and at least six digits. New tickets get a random 12-digit key, so
+that the id a customer is given says nothing about how many tickets the shop has; tickets made before that
+kept their sequential keys ('TCK-000042'), which still work. Lists go newest first by creation time.
+"""
 
 from __future__ import annotations
 
 import re
+import secrets
 
 from ..db import utc_now
 from ..models import Escalation, Ticket, TicketMessage, TicketSummary
@@ -21,6 +27,14 @@ def ticket_id(key: int) -> str:
 def ticket_key(public_id: str) -> int | None:
     match = _TICKET_ID.fullmatch(public_id)
     return int(match.group(1)) if match else None
+
+
+NEW_KEYS = range(10**11, 10**12)  # every new ticket's key: 12 digits, drawn at random
+_DRAWS = 8  # a clash needs a key already taken: about one in 10**11 / tickets
+
+
+def new_key() -> int:
+    return NEW_KEYS.start + secrets.randbelow(len(NEW_KEYS))
 
 
 _SUMMARY_COLUMNS = (
@@ -54,13 +68,17 @@ async def create(
     author: MessageAuthor,
 ) -> str:
     now = utc_now()
-    row = await fetch_one(
-        conn,
-        "INSERT INTO tickets (customer_id, order_id, subject, status, priority, created_at, updated_at) "
-        "VALUES (?, ?, ?, 'open', ?, ?, ?) RETURNING id",
-        (customer_key, order_key, subject, priority, now, now),
-    )
-    assert row is not None  # an INSERT ... RETURNING gives its row
+    for _ in range(_DRAWS):
+        row = await fetch_one(
+            conn,
+            "INSERT INTO tickets (id, customer_id, order_id, subject, status, priority, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, 'open', ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id",
+            (new_key(), customer_key, order_key, subject, priority, now, now),
+        )
+        if row is not None:
+            break
+    else:
+        raise RuntimeError(f"no free ticket key in {_DRAWS} random draws")
     key = int(row[0])
     await _add_message(conn, key, author, first_message)
     return ticket_id(key)
@@ -130,11 +148,11 @@ async def search(
     after: PageKey | None,
     limit: int,
 ) -> tuple[list[TicketSummary], PageKey | None]:
-    """Tickets matching every given filter, newest first (by creation: ids only grow); returns the page and
+    """Tickets matching every given filter, newest first (by creation time, then key); returns the page and
     where it ended if more follow."""
     clause, params = where(
         [
-            ("t.id < ?", after[0] if after else None),
+            ("t.created_at <= ? AND (t.created_at < ? OR t.id < ?)", (after[0], after[0], after[1]) if after else None),
             ("t.customer_id = ?", customer_key),
             ("t.order_id = ?", order_key),
             ("t.status = ?", status),
@@ -142,6 +160,10 @@ async def search(
         ]
     )
     rows, last = await page(
-        conn, f"SELECT {_SUMMARY_COLUMNS} {_FROM} {clause} ORDER BY t.id DESC LIMIT ?", params, limit
+        conn,
+        f"SELECT {_SUMMARY_COLUMNS} {_FROM} {clause} ORDER BY t.created_at DESC, t.id DESC LIMIT ?",
+        params,
+        limit,
+        key=lambda row: (str(row["created_at"]), int(row["id"])),
     )
     return [_summary(r) for r in rows], last

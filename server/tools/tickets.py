@@ -141,7 +141,7 @@ def register(server: ShopServer, shop: Shop) -> None:
             order_key=await _order_key(conn, order_id, None),
             status=status,
             priority=priority,
-            after=decode_cursor("t", cursor),
+            after=decode_cursor("t", cursor, (str, int)),
             limit=limit,
         )
         page = TicketPage(tickets=rows, next_cursor=encode_cursor("t", last))
