@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -17,7 +18,7 @@ from shop_support import TAU2_DB, server_env, tau2_text
 
 
 def shopdesk(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
+    *args: str, cwd: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = (), timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*prefix, sys.executable, "-m", "server", *args],
@@ -25,7 +26,7 @@ def shopdesk(
         text=True,
         cwd=cwd,
         env={**server_env(), **(env or {})},
-        timeout=120,
+        timeout=timeout,
     )
 
 
@@ -275,3 +276,25 @@ def test_a_bad_expiry_already_in_the_auth_file_is_listed_as_invalid_and_never_ad
     lines = listed.stdout.splitlines()
     assert len(lines) == 4 and all(" invalid " in line and "expires invalid (" in line for line in lines), lines
     assert [auth.find(token) for token in tokens] == [None] * 4
+
+
+@pytest.mark.parametrize("command", [["serve"], ["serve", "--read-only"], ["audit"]], ids=lambda c: " ".join(c))
+def test_dev_null_is_refused_with_nothing_made_beside_it(tmp_path: Path, command: list[str]) -> None:
+    journal = Path("/dev/null-journal")
+    if journal.exists():
+        pytest.skip("/dev/null-journal is already there: whatever made it, this test cannot tell")
+    line = one_line_failure(shopdesk(*command, "--db", "/dev/null", cwd=tmp_path))
+    assert "/dev/null is a device, not a database file" in line
+    assert not journal.exists() and not Path("/dev/null-wal").exists()
+
+
+@pytest.mark.parametrize("command", [["serve"], ["serve", "--read-only"], ["audit"]], ids=lambda c: " ".join(c))
+def test_a_pipe_is_refused_not_waited_on(tmp_path: Path, command: list[str]) -> None:
+    pipe = tmp_path / "shop.sqlite3"
+    os.mkfifo(pipe)
+    try:
+        run = shopdesk(*command, "--db", str(pipe), cwd=tmp_path, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("shopdesk waited on the pipe for a writer")
+    assert "is a pipe, not a database file" in one_line_failure(run)
+    assert [p.name for p in tmp_path.iterdir()] == ["shop.sqlite3"]
