@@ -338,10 +338,11 @@ def _no_wal(path: Path) -> bool:
 
 
 def _folder_read_only(path: Path) -> bool:
-    """A folder nobody may write to: no -wal can appear beside the file. The mode bits count even for root,
-    who could write anyway: whoever made the folder read-only meant nothing to be written there."""
+    """A folder nobody may write to (mode bits, or a read-only mount): no writer can make a -wal beside the
+    file. Not merely one this user may not write to: its owner may start a server there, whose writes a
+    reader must see. The bits count even for root, who could write anyway: they say nothing belongs there."""
     folder = path.resolve().parent
-    return not os.access(folder, os.W_OK) or not folder.stat().st_mode & 0o222
+    return not folder.stat().st_mode & 0o222 or bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
 
 
 def read_only_uri(path: Path) -> str:
