@@ -356,16 +356,9 @@ def refuse_special_file(path: Path) -> None:
     """A directory, device, pipe or socket is no database: SQLite would wait on a pipe, and make a -journal
     beside a device (`--db /dev/null` made /dev/null-journal)."""
     if path.exists() and not path.is_file():
-        info = path.stat()
-        kind = (
-            "a directory"
-            if stat.S_ISDIR(info.st_mode)
-            else "a pipe"
-            if stat.S_ISFIFO(info.st_mode)
-            else "a socket"
-            if stat.S_ISSOCK(info.st_mode)
-            else "a device"
-        )
+        mode = path.stat().st_mode
+        kinds = {"a directory": stat.S_ISDIR, "a pipe": stat.S_ISFIFO, "a socket": stat.S_ISSOCK}
+        kind = next((name for name, test in kinds.items() if test(mode)), "a device")
         raise DatabaseUnavailable(f"{path} is {kind}, not a database file")
 
 
@@ -483,11 +476,11 @@ class Database:
         if not path.is_file():
             raise DatabaseUnavailable(f"no database at {path}; a read-only server needs an existing one")
         pending = [name for name, _ in MIGRATIONS if name not in check_is_shopdesk(path)]
-        uri = read_only_uri(path)
         if pending:
             raise DatabaseUnavailable(
                 f"{path} needs its schema brought up to date ({pending[0]}); start shopdesk once without --read-only"
             )
+        uri = read_only_uri(path)
         connections: list[aiosqlite.Connection] = []
         try:
             sqlite3.connect(uri, uri=True).close()  # see open(): fail here, not in aiosqlite
