@@ -56,9 +56,20 @@ def backup(source: Path, dest: Path) -> int:
     return dest.stat().st_size
 
 
+def _open_source(source: Path) -> sqlite3.Connection:
+    """The shop, for reading. A stopped shop (no -wal beside it) in a folder one may write to gets an ordinary
+    connection kept to queries: SQLite's read-only mode would leave the -wal and -shm it makes beside the
+    shop, where an ordinary connection, the last to close, removes them. Otherwise SQLite's read-only mode."""
+    if Path(f"{source}-wal").exists() or "immutable=1" in read_only_uri(source):
+        return sqlite3.connect(read_only_uri(source), uri=True, timeout=10)
+    shop = sqlite3.connect(source, timeout=10)
+    shop.execute("PRAGMA query_only = ON")
+    return shop
+
+
 def _copy(source: Path, partial: Path) -> None:
     with (
-        contextlib.closing(sqlite3.connect(read_only_uri(source), uri=True, timeout=10)) as shop,
+        contextlib.closing(_open_source(source)) as shop,
         contextlib.closing(sqlite3.connect(partial)) as copy,
     ):
         shop.backup(copy)  # pages=-1: all in one step, one read transaction (see the module's docstring)

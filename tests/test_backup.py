@@ -105,6 +105,18 @@ async def test_a_backup_under_write_load_holds_every_write_acknowledged_before_i
     assert load_tickets(shop) == in_copy and set(before) <= set(in_copy)
 
 
+def test_a_backup_of_a_stopped_shop_leaves_its_folder_as_it_was(tmp_path: Path) -> None:
+    shop, dest = tmp_path / "shop" / "shop.sqlite3", tmp_path / "backup.sqlite3"
+    shop.parent.mkdir()
+    make_shop(shop)
+    before = {p.name: p.read_bytes() for p in shop.parent.iterdir()}
+    run = shopdesk("backup", str(dest), "--db", str(shop), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert {p.name: p.read_bytes() for p in shop.parent.iterdir()} == before  # no -wal or -shm left beside it
+    with closing(sqlite3.connect(dest)) as conn:
+        assert conn.execute("SELECT count(*) FROM orders").fetchone() == (3,)
+
+
 def test_backup_refuses_an_existing_destination_and_leaves_it_untouched(tmp_path: Path) -> None:
     shop, dest = tmp_path / "shop.sqlite3", tmp_path / "yesterday.sqlite3"
     make_shop(shop)
