@@ -1,4 +1,4 @@
-"""The shopdesk command line: serve, init, import-tau2, export-tau2, version.
+"""The shopdesk command line: serve, init, import-tau2, export-tau2, backup, token, audit, version.
 
 On stdio only MCP protocol goes to stdout; every log line goes to stderr. Every failure to
 start is one line on stderr and exit code 2.
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__, cli_audit, cli_tokens
+from .backup import PG_DUMP_HINT, backup
 from .database import ShopDatabase, open_database
 from .db import DatabaseUnavailable, build_new
 from .observability import configure_logging, configure_tracing
@@ -225,6 +226,20 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     )
     exp.add_argument("file", type=Path, help="output file, or - for stdout")
 
+    backup = commands.add_parser(
+        "backup",
+        parents=[common],
+        help="copy the SQLite shop to a new file, also while it serves",
+        description=_paragraph(
+            "Copy the SQLite shop to DEST as of one moment, also while a server writes to it (SQLite's online "
+            "backup). Refuses a DEST that exists; DEST appears only when the copy is complete and checked. "
+            "Restore: stop the server, copy the backup over the shop file, delete the shop's -wal and -shm, "
+            "start it; or serve the backup itself with --db. A PostgreSQL shop is backed up with pg_dump."
+        ),
+        epilog=_EPILOG,
+        formatter_class=formatter,
+    )
+    backup.add_argument("dest", type=Path, metavar="DEST", help="the new backup file (must not exist yet)")
     cli_tokens.add_commands(commands, common, _EPILOG)
     cli_audit.add_command(commands, common, _EPILOG)
     commands.add_parser("version", help="print the version")
@@ -332,6 +347,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         cli_tokens.run(args, settings)
     elif command == "audit":
         cli_audit.run(args, settings)
+    elif command == "backup":
+        if settings.db_url is not None:
+            raise DatabaseUnavailable(PG_DUMP_HINT)
+        started = time.monotonic()
+        size = backup(settings.db_path, args.dest)
+        print(f"backed up {settings.db_path} to {args.dest}: {size:,} bytes in {time.monotonic() - started:.1f} s")
     elif command == "init":
         started = time.monotonic()
         counts = asyncio.run(_init(settings, args.customers, args.orders, args.seed))

@@ -10,7 +10,7 @@ from typing import Any
 from .database import open_database
 from .repositories import ownership
 from .settings import Settings, default_auth_file
-from .tokens import SCOPES, AuthFile, TokenError, describe, parse_scopes
+from .tokens import MAX_EXPIRY_DAYS, SCOPES, AuthFile, TokenError, describe, parse_expiry_days, parse_scopes
 
 
 def add_commands(commands: Any, common: argparse.ArgumentParser, epilog: str) -> None:
@@ -28,7 +28,12 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, epilog: str) ->
     create.add_argument("--subject", required=True, help="who or what will use it, e.g. 'support-bot' or an email")
     create.add_argument("--scopes", required=True, type=_scopes, help=f"comma-separated, from: {', '.join(SCOPES)}")
     create.add_argument("--customer", help="bind the token to this customer's user id: it sees only their records")
-    create.add_argument("--expires", type=float, metavar="DAYS", help="days until it stops working (default never)")
+    create.add_argument(
+        "--expires",
+        type=_days,
+        metavar="DAYS",
+        help=f"whole days until it stops working, 1 to {MAX_EXPIRY_DAYS} (default never)",
+    )
     create.add_argument("--auth-file", type=_path, help=auth_help)
     listing = actions.add_parser("list", parents=[common], help="list the tokens (never the tokens themselves)")
     listing.add_argument("--auth-file", type=_path, help=auth_help)
@@ -40,6 +45,13 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, epilog: str) ->
 def _scopes(text: str) -> list[str]:
     try:
         return parse_scopes(text)
+    except TokenError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _days(text: str) -> int:
+    try:
+        return parse_expiry_days(text)
     except TokenError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -18,6 +18,7 @@ import contextlib
 import os
 import secrets
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -352,15 +353,45 @@ async def _apply_migrations(conn: aiosqlite.Connection) -> None:
             raise
 
 
-def _read_only_uri(path: Path) -> str:
-    return f"file:{pathname2url(str(path.resolve()))}?mode=ro"
+def _no_wal(path: Path) -> bool:
+    """No -wal file beside it: no connection has the database open in WAL mode, all of it is in the file."""
+    return not Path(f"{path}-wal").exists()
+
+
+def _folder_read_only(path: Path) -> bool:
+    """A folder nobody may write to (mode bits, or a read-only mount): no writer can make a -wal beside the
+    file. Not merely one this user may not write to: its owner may start a server there, whose writes a
+    reader must see. The bits count even for root, who could write anyway: they say nothing belongs there."""
+    folder = path.resolve().parent
+    return not folder.stat().st_mode & 0o222 or bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+
+
+def read_only_uri(path: Path) -> str:
+    """SQLite's read-only mode, which still makes -wal and -shm files beside a WAL database; `immutable` (no
+    locks, no files made) where no writer can be there: no -wal beside the file, in a read-only folder."""
+    mode = "immutable=1" if _no_wal(path) and _folder_read_only(path) else "mode=ro"
+    return f"file:{pathname2url(str(path.resolve()))}?{mode}"
+
+
+def refuse_special_file(path: Path) -> None:
+    """A directory, device, pipe or socket is no database: SQLite would wait on a pipe, and make a -journal
+    beside a device (`--db /dev/null` made /dev/null-journal)."""
+    if path.exists() and not path.is_file():
+        mode = path.stat().st_mode
+        kinds = {"a directory": stat.S_ISDIR, "a pipe": stat.S_ISFIFO, "a socket": stat.S_ISSOCK}
+        kind = next((name for name, test in kinds.items() if test(mode)), "a device")
+        raise DatabaseUnavailable(f"{path} is {kind}, not a database file")
 
 
 def check_is_shopdesk(path: Path) -> set[str]:
-    """The schema steps applied to the file at `path`; refuses, without writing to it, a file that holds
-    another program's tables or a newer shopdesk's."""
+    """The schema steps applied to the file at `path`; refuses, without writing to it or beside it, a file
+    that holds another program's tables or a newer shopdesk's."""
+    refuse_special_file(path)
+    # Where no -wal is beside it, the whole database is in the file: read it as immutable, which makes no
+    # -wal and -shm (a read-only connection does, and leaves them beside a file it then refuses).
+    peek = f"file:{pathname2url(str(path.resolve()))}?immutable=1" if _no_wal(path) else read_only_uri(path)
     try:
-        with contextlib.closing(sqlite3.connect(_read_only_uri(path), uri=True)) as conn:
+        with contextlib.closing(sqlite3.connect(peek, uri=True)) as conn:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             tables -= {"sqlite_sequence", "sqlite_stat1"}
             columns = {row[0] for row in conn.execute("SELECT name FROM pragma_table_info('schema_migrations')")}
@@ -396,7 +427,7 @@ def schema_verdict(location: str, tables: set[str], applied: set[str], *, instea
 def readable(path: Path) -> bool:
     """Whether the shopdesk database at `path` opens and answers a query (a health check)."""
     try:
-        with contextlib.closing(sqlite3.connect(_read_only_uri(path), uri=True, timeout=1)) as conn:
+        with contextlib.closing(sqlite3.connect(read_only_uri(path), uri=True, timeout=1)) as conn:
             conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
         return True
     except sqlite3.Error:
@@ -431,8 +462,7 @@ class Database:
         """
         if read_only:
             return await cls._open_read_only(path)
-        if path.is_dir():
-            raise DatabaseUnavailable(f"{path} is a directory, not a database file")
+        refuse_special_file(path)
         if not path.exists():
             if not create:
                 raise DatabaseUnavailable(f"no database at {path}; create one with `shopdesk init --db {path}`")
@@ -463,6 +493,7 @@ class Database:
 
     @classmethod
     async def _open_read_only(cls, path: Path) -> Database:
+        refuse_special_file(path)
         if not path.is_file():
             raise DatabaseUnavailable(f"no database at {path}; a read-only server needs an existing one")
         pending = [name for name, _ in MIGRATIONS if name not in check_is_shopdesk(path)]
@@ -470,15 +501,16 @@ class Database:
             raise DatabaseUnavailable(
                 f"{path} needs its schema brought up to date ({pending[0]}); start shopdesk once without --read-only"
             )
+        uri = read_only_uri(path)
         connections: list[aiosqlite.Connection] = []
         try:
-            sqlite3.connect(_read_only_uri(path), uri=True).close()  # see open(): fail here, not in aiosqlite
+            sqlite3.connect(uri, uri=True).close()  # see open(): fail here, not in aiosqlite
             for _ in range(1 + READERS):
-                conn = await aiosqlite.connect(_read_only_uri(path), uri=True, isolation_level=None)
+                conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
                 connections.append(conn)
                 await _configure(conn)
                 await conn.execute("PRAGMA query_only = ON")
-            loop_connection = loop_reader(_read_only_uri(path), uri=True)
+            loop_connection = loop_reader(uri, uri=True)
         except sqlite3.Error as exc:
             for conn in connections:
                 await conn.close()

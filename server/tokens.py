@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeGuard
 
 PREFIX = "sdt_"
 SCOPES = (
@@ -32,6 +33,9 @@ SCOPES = (
     "tickets:write",
     "admin",
 )
+# Whole days only, at most ten years: a fraction of a day made tokens born expired, a huge number an expiry
+# no date can show.
+MAX_EXPIRY_DAYS = 3650
 
 
 class TokenError(ValueError):
@@ -50,14 +54,16 @@ class TokenRecord:
     revoked_at: int | None = None
 
     def active(self, now: float) -> bool:
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+        return self.state(now) == "active"
 
     def state(self, now: float) -> str:
         if self.revoked_at is not None:
             return "revoked"
-        if self.expires_at is not None and now >= self.expires_at:
-            return "expired"
-        return "active"
+        if self.expires_at is None:
+            return "active"
+        if not _is_epoch(self.expires_at):
+            return "invalid"  # an expiry edited into the file by hand, or written by an older shopdesk: never valid
+        return "expired" if now >= self.expires_at else "active"
 
 
 def digest(token: str) -> str:
@@ -78,8 +84,27 @@ def parse_scopes(text: str) -> list[str]:
     return scopes
 
 
-def _iso(epoch: int | None) -> str:
-    return "never" if epoch is None else datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def parse_expiry_days(text: str) -> int:
+    """`--expires`: whole days, 1 to MAX_EXPIRY_DAYS, in plain ASCII digits (no 1e3, 1.5, inf or 1_000)."""
+    days = text.strip()
+    if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= MAX_EXPIRY_DAYS:
+        raise TokenError(f"expected whole days from 1 to {MAX_EXPIRY_DAYS}, not {text[:20]!r}")
+    return int(days)
+
+
+_LAST_EPOCH = 253402300799  # 9999-12-31T23:59:59Z, the last second a date can show
+
+
+def _is_epoch(value: object) -> TypeGuard[int]:
+    return type(value) is int and 0 <= value <= _LAST_EPOCH
+
+
+def _iso(epoch: object) -> str:
+    if epoch is None:
+        return "never"
+    if not _is_epoch(epoch):
+        return f"invalid ({str(epoch)[:24]})"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class AuthFile:
@@ -139,13 +164,13 @@ class AuthFile:
             os.replace(temporary, self.path)
 
     def create(
-        self, subject: str, scopes: Sequence[str], customer: str | None = None, expires_days: float | None = None
+        self, subject: str, scopes: Sequence[str], customer: str | None = None, expires_days: int | None = None
     ) -> tuple[TokenRecord, str]:
         """A new token: its record, and the token itself, which is shown once and stored nowhere."""
         if not subject.strip():
             raise TokenError("a token needs a subject: who or what will use it")
-        if expires_days is not None and expires_days <= 0:
-            raise TokenError("--expires is a number of days greater than 0")
+        if expires_days is not None and (type(expires_days) is not int or not 1 <= expires_days <= MAX_EXPIRY_DAYS):
+            raise TokenError(f"--expires is whole days from 1 to {MAX_EXPIRY_DAYS}")
         token_id = secrets.token_hex(4)
         token = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
         now = int(time.time())
@@ -156,7 +181,7 @@ class AuthFile:
             scopes=sorted(scopes),
             customer=customer,
             created_at=now,
-            expires_at=None if expires_days is None else now + int(expires_days * 86400),
+            expires_at=None if expires_days is None else now + expires_days * 86400,
         )
         with self._locked() as records:
             records.append(record)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -17,7 +18,7 @@ from shop_support import TAU2_DB, server_env, tau2_text
 
 
 def shopdesk(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
+    *args: str, cwd: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = (), timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*prefix, sys.executable, "-m", "server", *args],
@@ -25,7 +26,7 @@ def shopdesk(
         text=True,
         cwd=cwd,
         env={**server_env(), **(env or {})},
-        timeout=120,
+        timeout=timeout,
     )
 
 
@@ -238,3 +239,62 @@ def test_token_commands_use_the_auth_file_the_environment_names(tmp_path: Path) 
     assert auth.is_file() and not (tmp_path / "x.auth.json").exists()
     listed = shopdesk("token", "list", "--db", "x.sqlite3", cwd=tmp_path, env=env)
     assert "ops" in listed.stdout
+
+
+@pytest.mark.parametrize("days", ["inf", "1e12", "1e-9", "0", "-3", "1.5", "nan", "3651", "٣", "1_0", ""])
+def test_token_expiry_refuses_anything_but_whole_days_in_range(tmp_path: Path, days: str) -> None:
+    run = shopdesk(
+        "token", "create", "--db", "s.sqlite3", "--subject", "b", "--scopes", "admin", f"--expires={days}", cwd=tmp_path
+    )
+    assert "expected whole days from 1 to 3650" in one_line_failure(run)
+    assert list(tmp_path.iterdir()) == []  # no token, no auth file
+
+
+@pytest.mark.parametrize("days", ["1", "30", "3650"])
+def test_token_expiry_in_whole_days_lands_that_many_days_ahead(tmp_path: Path, days: str) -> None:
+    made = shopdesk(
+        "token", "create", "--db", "s.sqlite3", "--subject", "b", "--scopes", "admin", "--expires", days, cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    (record,) = json.loads((tmp_path / "s.auth.json").read_text())["tokens"]
+    assert record["expires_at"] - record["created_at"] == int(days) * 86400
+    assert " active " in shopdesk("token", "list", "--db", "s.sqlite3", cwd=tmp_path).stdout
+
+
+def test_a_bad_expiry_already_in_the_auth_file_is_listed_as_invalid_and_never_admits(tmp_path: Path) -> None:
+    from server.tokens import AuthFile
+
+    auth = AuthFile(tmp_path / "s.auth.json")
+    tokens = [auth.create(f"bot{i}", ["admin"])[1] for i in range(4)]
+    data = json.loads(auth.path.read_text())
+    # What --expires 1e12 wrote before (a date no calendar shows), and what hands may write.
+    for entry, expiry in zip(data["tokens"], [86_400_000_000_000_000, float("inf"), "soon", -5], strict=True):
+        entry["expires_at"] = expiry
+    auth.path.write_text(json.dumps(data))
+    listed = shopdesk("token", "list", "--db", "s.sqlite3", cwd=tmp_path)
+    assert listed.returncode == 0 and listed.stderr == ""
+    lines = listed.stdout.splitlines()
+    assert len(lines) == 4 and all(" invalid " in line and "expires invalid (" in line for line in lines), lines
+    assert [auth.find(token) for token in tokens] == [None] * 4
+
+
+@pytest.mark.parametrize("command", [["serve"], ["serve", "--read-only"], ["audit"]], ids=lambda c: " ".join(c))
+def test_dev_null_is_refused_with_nothing_made_beside_it(tmp_path: Path, command: list[str]) -> None:
+    journal = Path("/dev/null-journal")
+    if journal.exists():
+        pytest.skip("/dev/null-journal is already there: whatever made it, this test cannot tell")
+    line = one_line_failure(shopdesk(*command, "--db", "/dev/null", cwd=tmp_path))
+    assert "/dev/null is a device, not a database file" in line
+    assert not journal.exists() and not Path("/dev/null-wal").exists()
+
+
+@pytest.mark.parametrize("command", [["serve"], ["serve", "--read-only"], ["audit"]], ids=lambda c: " ".join(c))
+def test_a_pipe_is_refused_not_waited_on(tmp_path: Path, command: list[str]) -> None:
+    pipe = tmp_path / "shop.sqlite3"
+    os.mkfifo(pipe)
+    try:
+        run = shopdesk(*command, "--db", str(pipe), cwd=tmp_path, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("shopdesk waited on the pipe for a writer")
+    assert "is a pipe, not a database file" in one_line_failure(run)
+    assert [p.name for p in tmp_path.iterdir()] == ["shop.sqlite3"]
