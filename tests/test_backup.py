@@ -46,9 +46,10 @@ def serving(path: Path) -> StdioServerParameters:
 
 
 def load_tickets(path: Path) -> list[str]:
-    """The subjects of the tickets the writer opened, in the order they were written."""
+    """The subjects of the tickets the writer opened, in the order they were written (their subjects count
+    up; ticket ids are random)."""
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-        rows = conn.execute("SELECT subject FROM tickets WHERE subject LIKE 'load %' ORDER BY id").fetchall()
+        rows = conn.execute("SELECT subject FROM tickets WHERE subject LIKE 'load %' ORDER BY subject").fetchall()
     return [row[0] for row in rows]
 
 
