@@ -81,6 +81,7 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
     metrics = server.metrics
     # Outermost first: every request's log records reach its client; every call is observed, the gate's
     # refusals included.
+    server.middleware.append(resources.ShortResourceErrors())
     server.middleware.append(ClientLog())
     server.middleware.append(apps_ui.ViewsForAppsClients())
     server.middleware.append(CallObserver(metrics, known_tools=set(TOOL_SCOPES)))
