@@ -8,6 +8,7 @@ import functools
 import ipaddress
 import logging
 import socket
+from collections.abc import Callable, Collection
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -18,11 +19,12 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from .app import build_server
+from .app import build_server, open_sessions
 from .event_store import MemoryEventStore
 from .http_edges import EdgeGuard
 from .http_limits import SubjectLimits
 from .mcp_server import ShopServer
+from .memory import give_back_memory_as_sessions_end, prefer_system_allocator
 from .repositories import ownership
 from .settings import Settings, SettingsError
 from .shop import open_or_create
@@ -162,6 +164,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: bool = False) -> None:
     if transport == "http":
+        prefer_system_allocator()  # see memory.py: memory comes back after sessions end
         check_exposure(settings, no_auth=no_auth)
         if settings.host in ("0.0.0.0", "::") and not (settings.public_url or settings.allowed_hosts):
             log.warning(
@@ -195,4 +198,11 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
         http=protocol_with_deadline(settings.read_timeout),
         timeout_keep_alive=settings.keep_alive_timeout,
     )
-    anyio.run(functools.partial(uvicorn.Server(config).serve, sockets=sockets))
+    anyio.run(_serve_http, uvicorn.Server(config), sockets, functools.partial(open_sessions, server))
+
+
+async def _serve_http(http: uvicorn.Server, sockets: list[socket.socket], count: Callable[[], Collection[str]]) -> None:
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(give_back_memory_as_sessions_end, lambda: len(count()))
+        await http.serve(sockets=sockets)
+        tasks.cancel_scope.cancel()
