@@ -61,6 +61,7 @@ COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONMALLOC=malloc \
     SHOPDESK_DB=/data/shopdesk.sqlite3 \
     SHOPDESK_AUTH_FILE=/data/shopdesk.auth.json \
     SHOPDESK_PUBLIC_URL=http://localhost:8000/mcp \

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from .console import Person, Terminal
 from .loop import Agent, Limits, Options
 from .pricing import SMALL_MODEL
 from .retry import RetryPolicy
+from .server_retry import RetryAfterTransport, streamable_http
 from .trace import Tracer
 
 NO_KEY = """\
@@ -76,9 +78,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def server_target(args: argparse.Namespace) -> str | StdioServerParameters:
+def server_target(args: argparse.Namespace, notice: Callable[[str], None] = lambda text: None) -> Any:
+    """The server to connect to: a URL over Streamable HTTP (with the bearer token in SHOPDESK_TOKEN, if set;
+    waiting when the server says 429 or 503 with Retry-After), else shopdesk launched over stdio."""
     if args.url:
-        return str(args.url)
+        transport = RetryAfterTransport(
+            on_wait=lambda status, seconds: notice(
+                f"the shopdesk server answered {status}; trying again in {seconds:g} s"
+            )
+        )
+        token = os.environ.get("SHOPDESK_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return streamable_http(str(args.url), transport, headers)
     server_args = ["-m", "server", "serve"] + (["--db", args.db] if args.db else [])
     # The server's log lines share this terminal: keep them to warnings unless asked otherwise.
     env = {"SHOPDESK_LOG_LEVEL": "WARNING", **os.environ}
@@ -130,7 +141,9 @@ async def run(args: argparse.Namespace) -> int:
     tracer = Tracer(trace_path)
     client = anthropic.AsyncAnthropic(max_retries=0)  # retries are ours: see retry.py
     try:
-        async with Client(server_target(args), elicitation_callback=elicitation_handler(console, args.yes)) as session:
+        async with Client(
+            server_target(args, console.notice), elicitation_callback=elicitation_handler(console, args.yes)
+        ) as session:
             tools = (await session.list_tools()).tools
             agent = Agent(
                 client, session, tools, console, options=options, limits=limits, tracer=tracer, retry=RetryPolicy()

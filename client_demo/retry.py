@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -59,6 +59,11 @@ def retry_after_seconds(error: BaseException, now: Callable[[], datetime] = utc_
     headers = getattr(response, "headers", None)
     if headers is None:
         return None
+    return retry_after_from(headers, now)
+
+
+def retry_after_from(headers: Mapping[str, str], now: Callable[[], datetime] = utc_now) -> float | None:
+    """The wait a response's headers ask for, as `retry_after_seconds` reads it."""
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         value = headers.get(name)
         if value is None:

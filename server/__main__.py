@@ -60,6 +60,26 @@ def _whole_number(text: str, *, least: int) -> int:
     return value
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of requests a second, not {text[:20]!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected 0 (no limit) or more, not {text[:20]!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text[:20]!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text[:20]!r}")
+    return value
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -164,6 +184,52 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         type=int,
         default=defaults.max_sessions,
         help=f"the most HTTP sessions open at once (default {defaults.max_sessions})",
+    )
+    serve.add_argument(
+        "--max-sessions-per-subject",
+        type=lambda text: _whole_number(text, least=1),
+        default=defaults.max_sessions_per_subject,
+        metavar="N",
+        help=f"the most HTTP sessions one token subject may hold open (default {defaults.max_sessions_per_subject})",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        type=_rate,
+        default=defaults.rate_limit,
+        metavar="PER_SECOND",
+        help=f"HTTP requests a second one token subject may make on average, 0 for no limit "
+        f"(default {defaults.rate_limit:g}; never applied without an auth file)",
+    )
+    serve.add_argument(
+        "--rate-burst",
+        type=lambda text: _whole_number(text, least=1),
+        default=defaults.rate_burst,
+        metavar="N",
+        help=f"HTTP requests one token subject may make at once before --rate-limit applies "
+        f"(default {defaults.rate_burst})",
+    )
+    serve.add_argument(
+        "--read-timeout",
+        type=_seconds,
+        default=defaults.read_timeout,
+        metavar="SECONDS",
+        help=f"drop a connection that has not sent its whole request in this time (default {defaults.read_timeout:g})",
+    )
+    serve.add_argument(
+        "--metrics-token",
+        default=defaults.metrics_token,
+        help="require this bearer token for /metrics (better set SHOPDESK_METRICS_TOKEN: flags show in `ps`)",
+    )
+    serve.add_argument(
+        "--metrics-port",
+        type=_port,
+        default=defaults.metrics_port,
+        help="serve /metrics on this port instead of --port",
+    )
+    serve.add_argument(
+        "--metrics-host",
+        default=defaults.metrics_host,
+        help=f"the address --metrics-port binds (default {defaults.metrics_host})",
     )
     serve.add_argument(
         "--confirm",
@@ -320,6 +386,13 @@ _SERVE_SETTINGS = (
     "log_format",
     "session_idle_timeout",
     "max_sessions",
+    "max_sessions_per_subject",
+    "rate_limit",
+    "rate_burst",
+    "read_timeout",
+    "metrics_token",
+    "metrics_port",
+    "metrics_host",
     "stateless",
     "confirm",
     "toolsets",
@@ -383,6 +456,11 @@ def main(argv: list[str] | None = None) -> int:
             read_only=False,
             session_idle_timeout=600,
             max_sessions=500,
+            max_sessions_per_subject=50,
+            rate_limit=10,
+            rate_burst=50,
+            read_timeout=30,
+            metrics_port=None,
             synchronous="FULL",
             confirm="auto",
         )

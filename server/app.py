@@ -17,7 +17,7 @@ from .access import TOOL_SCOPES, AccessGate, FileTokenVerifier
 from .client_log import ClientLog
 from .db import readable
 from .mcp_server import ShopServer
-from .observability import CallObserver, Metrics, healthz_endpoint, metrics_endpoint
+from .observability import CallObserver, healthz_endpoint, metrics_endpoint
 from .prompts import PROMPT_TOOLS
 from .settings import Settings
 from .shop import Shop
@@ -80,9 +80,10 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
     prompts.register(server, enabled)
     completions.register(server, shop)
     client_log.register(server)
-    metrics = Metrics()
+    metrics = server.metrics
     # Outermost first: every request's log records reach its client; every call is observed, the gate's
     # refusals included.
+    server.middleware.append(resources.ShortResourceErrors())
     server.middleware.append(ClientLog())
     server.middleware.append(apps_ui.ViewsForAppsClients())
     server.middleware.append(CallObserver(metrics, known_tools=set(TOOL_SCOPES)))
@@ -92,8 +93,16 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
     server.custom_route("/healthz", methods=["GET"])(healthz_endpoint(functools.partial(database_answers, shop)))
     server.custom_route("/metrics", methods=["GET"])(metrics_endpoint(metrics))
     # The SDK keeps no public count of open HTTP sessions; read its table (0 before HTTP starts, and on stdio).
-    metrics.count_sessions_with(lambda: len(getattr(_session_manager(server), "_server_instances", ())))
+    metrics.count_sessions_with(lambda: len(open_sessions(server)))
+    server.session_book.alive = lambda session_id: session_id in open_sessions(server)
     return server
+
+
+def open_sessions(server: ShopServer) -> Collection[str]:
+    """The ids of the HTTP sessions open now. The SDK keeps no public table of them; this reads its own
+    (read only: nothing here changes how it keeps sessions); none before HTTP starts, and on stdio."""
+    table: Collection[str] = getattr(_session_manager(server), "_server_instances", ())
+    return table
 
 
 def _session_manager(server: ShopServer) -> object | None:

@@ -32,8 +32,9 @@ from pydantic import ValidationError
 
 from .database import describe, is_storage_error
 from .errors import DatabaseBusy, InternalError, InvalidArguments, ShopError, StorageFailure, excerpt
+from .http_limits import SessionBook
 from .listing import lean, share_output_schemas
-from .observability import CALL_INFO
+from .observability import CALL_INFO, Metrics
 
 log = logging.getLogger("shopdesk")
 
@@ -113,6 +114,8 @@ class ShopServer(MCPServer[Any]):
         # Told of each call to a write tool refused for its arguments: (tool, arguments it declares, refusal).
         self.refused_write: Callable[[str, Mapping[str, Any], ShopError], Awaitable[None]] | None = None
         self.guard: CallGuard | None = None  # app.py sets the access gate's
+        self.metrics = Metrics()  # served at /metrics (see app.py); HTTP's limits count in it too (serve.py)
+        self.session_book = SessionBook()  # who holds which HTTP session (http_limits.py)
 
     async def list_tools(self) -> list[Tool]:
         """The published listing (see listing.py), made once: the same bytes for every client, every time."""

@@ -173,6 +173,13 @@ class Metrics:
             registry=self.registry,
         )
         self.sessions_open = Gauge("shopdesk_sessions_open", "MCP sessions open now.", registry=self.registry)
+        self.limited = Counter(
+            "shopdesk_rate_limited",
+            "HTTP requests refused with 429 because a token subject was over a limit: its request rate "
+            "(limit=rate) or its open sessions (limit=sessions).",
+            ["limit"],
+            registry=self.registry,
+        )
         self.database_busy_count = Counter(
             "shopdesk_database_busy",
             "Times the database was busy (locked by another writer) when a tool needed it.",
@@ -191,6 +198,9 @@ class Metrics:
     def count_sessions_with(self, count: Callable[[], int]) -> None:
         """Read the number of open sessions from `count` at each scrape instead of `set_sessions`."""
         self.sessions_open.set_function(lambda: float(count()))
+
+    def rate_limited(self, limit: Literal["rate", "sessions"]) -> None:
+        self.limited.labels(limit=limit).inc()
 
     def database_busy(self) -> None:
         self.database_busy_count.inc()

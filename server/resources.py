@@ -24,6 +24,7 @@ import re
 from collections.abc import Collection
 from typing import Any, TypeVar, get_args
 
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.shared.exceptions import MCPError
@@ -31,7 +32,7 @@ from mcp.types import INVALID_PARAMS
 from pydantic import BaseModel
 
 from . import not_found
-from .errors import ShopError
+from .errors import MESSAGE_BUDGET, ShopError, excerpt
 from .mcp_server import ShopServer
 from .repositories import customers, orders, tickets
 from .shop import Shop
@@ -230,3 +231,22 @@ def _found(record: T | None, missing: ShopError) -> T:
     if record is None:
         raise ResourceNotFoundError(str(missing))
     return record
+
+
+class ShortResourceErrors:
+    """Server middleware: a resource request's error echoes its URI at most MESSAGE_BUDGET characters long,
+    escaped. The SDK's own errors carry the whole URI, in the message ("Unknown resource: ...") and in
+    `data.uri`, so a 100 KB URI came back whole."""
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if not ctx.method.startswith("resources/"):
+            return await call_next(ctx)
+        try:
+            return await call_next(ctx)
+        except MCPError as error:
+            data = error.error.data
+            if isinstance(data, dict) and "uri" in data:
+                data = {**data, "uri": excerpt(data["uri"], MESSAGE_BUDGET)}
+            raise MCPError(
+                code=error.error.code, message=excerpt(error.error.message, MESSAGE_BUDGET), data=data
+            ) from error

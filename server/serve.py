@@ -8,18 +8,27 @@ import functools
 import ipaddress
 import logging
 import socket
+from collections.abc import Callable, Collection
 from typing import Literal
 from urllib.parse import urlsplit
 
 import anyio
 import uvicorn
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
-from .app import build_server
+from .app import build_server, open_sessions
 from .event_store import keep_events_per_session, resumable_streams
+from .http_edges import EdgeGuard
+from .http_limits import SubjectLimits
+from .mcp_server import ShopServer
+from .memory import give_back_memory_as_sessions_end
 from .repositories import ownership
 from .settings import Settings, SettingsError
 from .shop import open_or_create
+from .slow_clients import protocol_with_deadline
 from .stdio_pipes import run_stdio
 
 log = logging.getLogger("shopdesk")
@@ -73,15 +82,67 @@ def check_exposure(settings: Settings, *, no_auth: bool) -> None:
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
     """Host and Origin checks for every bind (DNS-rebinding protection), matching host:port exactly."""
-    port = settings.port
-    hosts = {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}  # this machine may always reach it
-    if not is_loopback(settings.host):
-        hosts.add(f"[{settings.host}]:{port}" if ":" in settings.host else f"{settings.host}:{port}")
     public = urlsplit(settings.mcp_url())
-    hosts |= {public.netloc, *settings.allowed_hosts}
-    origins = {f"http://{host}" for host in hosts} | {f"{public.scheme}://{public.netloc}", *settings.allowed_origins}
+    return _security(
+        settings.host,
+        settings.port,
+        {public.netloc, *settings.allowed_hosts},
+        {f"{public.scheme}://{public.netloc}", *settings.allowed_origins},
+    )
+
+
+def metrics_security(settings: Settings) -> TransportSecuritySettings:
+    """The Host check of the metrics port (--metrics-port): its own address and --allowed-hosts."""
+    assert settings.metrics_port is not None
+    return _security(settings.metrics_host, settings.metrics_port, set(settings.allowed_hosts), set())
+
+
+def _security(host: str, port: int, more_hosts: set[str], more_origins: set[str]) -> TransportSecuritySettings:
+    hosts = {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}  # this machine may always reach it
+    if not is_loopback(host):
+        hosts.add(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    hosts |= more_hosts
+    origins = {f"http://{name}" for name in hosts} | more_origins
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=sorted(hosts), allowed_origins=sorted(origins)
+    )
+
+
+def http_app(server: ShopServer, settings: Settings) -> ASGIApp:
+    """The HTTP app: the SDK's Starlette app, its /mcp route inside the per-subject limits, and the whole of it
+    behind the edge checks."""
+    app: Starlette = server.streamable_http_app(
+        host=settings.host,
+        transport_security=transport_security(settings),
+        session_idle_timeout=settings.session_idle_timeout,
+        max_sessions=settings.max_sessions,
+        max_request_body_size=settings.max_request_bytes,
+        # Stateless: each request stands alone, so replicas behind a load balancer can take any of them.
+        stateless_http=settings.stateless,
+        # Resumable SSE: a client that loses a stream reconnects with Last-Event-ID and gets what it missed
+        # (kept in this process's memory, so not when stateless: the next request may reach another replica).
+        event_store=None if settings.stateless else resumable_streams(),
+        retry_interval=None if settings.stateless else RETRY_MS,
+    )
+    if not settings.stateless:
+        keep_events_per_session(server.session_manager)  # never one store shared by every session
+    for route in app.routes:
+        if isinstance(route, Route) and route.path == "/mcp":
+            # Inside the route, so after the SDK's bearer authentication: the limits know the token's subject.
+            route.app = SubjectLimits(
+                route.app,
+                book=server.session_book,
+                max_sessions=settings.max_sessions_per_subject,
+                rate=settings.rate_limit,
+                burst=settings.rate_burst,
+                on_limited=server.metrics.rate_limited,
+            )
+    return EdgeGuard(
+        app,
+        security=transport_security(settings),
+        metrics_token=settings.metrics_token,
+        metrics_port=settings.metrics_port,
+        metrics_security=metrics_security(settings) if settings.metrics_port is not None else None,
     )
 
 
@@ -117,23 +178,12 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
         log.info("serving %s over stdio", settings.db_location)
         anyio.run(functools.partial(run_stdio, server, max_line=settings.max_request_bytes))
         return
-    host, port = settings.host, settings.port
-    sock = listening_socket(host, port)
-    app = server.streamable_http_app(
-        host=host,
-        transport_security=transport_security(settings),
-        session_idle_timeout=settings.session_idle_timeout,
-        max_sessions=settings.max_sessions,
-        max_request_body_size=settings.max_request_bytes,
-        # Stateless: each request stands alone, so replicas behind a load balancer can take any of them.
-        stateless_http=settings.stateless,
-        # Resumable SSE: a client that loses a stream reconnects with Last-Event-ID and gets what it missed
-        # (kept in this process's memory, so not when stateless: the next request may reach another replica).
-        event_store=None if settings.stateless else resumable_streams(),
-        retry_interval=None if settings.stateless else RETRY_MS,
-    )
-    if not settings.stateless:
-        keep_events_per_session(server.session_manager)  # never one store shared by every session
+    if settings.metrics_port == settings.port:
+        raise SettingsError("--metrics-port must differ from --port, or be left out to serve /metrics on --port")
+    sockets = [listening_socket(settings.host, settings.port)]
+    if settings.metrics_port is not None:
+        sockets.append(listening_socket(settings.metrics_host, settings.metrics_port))
+    app = http_app(server, settings)
     auth = settings.auth_path()
     log.info(
         "serving %s on %s (%s%s)",
@@ -142,5 +192,18 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
         f"bearer tokens from {auth}" if auth else "no authentication",
         ", stateless" if settings.stateless else "",
     )
-    config = uvicorn.Config(app, log_level="warning", log_config=None)
-    anyio.run(functools.partial(uvicorn.Server(config).serve, sockets=[sock]))
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        log_config=None,
+        http=protocol_with_deadline(settings.read_timeout),
+        timeout_keep_alive=settings.keep_alive_timeout,
+    )
+    anyio.run(_serve_http, uvicorn.Server(config), sockets, functools.partial(open_sessions, server))
+
+
+async def _serve_http(http: uvicorn.Server, sockets: list[socket.socket], count: Callable[[], Collection[str]]) -> None:
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(give_back_memory_as_sessions_end, lambda: len(count()))
+        await http.serve(sockets=sockets)
+        tasks.cancel_scope.cancel()

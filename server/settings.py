@@ -5,6 +5,7 @@ Values come from flags first, then environment variables, then these defaults.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,13 @@ ENVIRONMENT = {
     "SHOPDESK_SESSION_IDLE_TIMEOUT": "seconds before an idle HTTP session is closed (default 600)",
     "SHOPDESK_MAX_SESSIONS": "the most HTTP sessions open at once (default 500)",
     "SHOPDESK_STATELESS": "1 for stateless HTTP: no sessions kept, so replicas behind a load balancer share clients",
+    "SHOPDESK_MAX_SESSIONS_PER_SUBJECT": "the most HTTP sessions one token subject may hold open at once (default 50)",
+    "SHOPDESK_RATE_LIMIT": "HTTP requests per second one token subject may make, on average; 0: no limit (default 10)",
+    "SHOPDESK_RATE_BURST": "HTTP requests one token subject may make at once before the rate applies (default 50)",
+    "SHOPDESK_READ_TIMEOUT": "seconds a client has to send a whole HTTP request before it is disconnected (default 30)",
+    "SHOPDESK_METRICS_TOKEN": "a bearer token /metrics requires (default: none)",
+    "SHOPDESK_METRICS_PORT": "serve /metrics on this port of its own instead of the main one (as --metrics-port)",
+    "SHOPDESK_METRICS_HOST": "the address the metrics port binds (default 127.0.0.1)",
 }
 
 
@@ -124,8 +132,8 @@ def _number(name: str, default: str, kind: type[int] | type[float], *, least: fl
         value = kind(text)
     except ValueError:
         raise SettingsError(f"{name} must be a number, not {text[:20]!r}") from None
-    if value < least:
-        raise SettingsError(f"{name} must be at least {least:g}, not {value}")
+    if not math.isfinite(value) or value < least:
+        raise SettingsError(f"{name} must be a number of at least {least:g}, not {text[:20]!r}")
     return value
 
 
@@ -187,6 +195,24 @@ class Settings:
         default_factory=lambda: _number("SHOPDESK_SESSION_IDLE_TIMEOUT", "600", float, least=1)
     )
     max_sessions: int = field(default_factory=lambda: int(_number("SHOPDESK_MAX_SESSIONS", "500", int, least=1)))
+    # No token subject may starve the others (http_limits.py); the local operator (no auth file) is not limited.
+    max_sessions_per_subject: int = field(
+        default_factory=lambda: int(_number("SHOPDESK_MAX_SESSIONS_PER_SUBJECT", "50", int, least=1))
+    )
+    rate_limit: float = field(default_factory=lambda: _number("SHOPDESK_RATE_LIMIT", "10", float, least=0))
+    rate_burst: int = field(default_factory=lambda: int(_number("SHOPDESK_RATE_BURST", "50", int, least=1)))
+    # Slow sockets (slow_clients.py): a request's head and body must arrive within this; an idle keep-alive
+    # connection is closed after keep_alive_timeout.
+    read_timeout: float = field(default_factory=lambda: _number("SHOPDESK_READ_TIMEOUT", "30", float, least=0.01))
+    keep_alive_timeout: int = 5
+    # /metrics: behind a bearer token, and/or on a port of its own (bound to metrics_host).
+    metrics_token: str | None = field(default_factory=lambda: os.environ.get("SHOPDESK_METRICS_TOKEN") or None)
+    metrics_port: int | None = field(
+        default_factory=lambda: (
+            parse_port(os.environ["SHOPDESK_METRICS_PORT"]) if os.environ.get("SHOPDESK_METRICS_PORT") else None
+        )
+    )
+    metrics_host: str = field(default_factory=lambda: os.environ.get("SHOPDESK_METRICS_HOST") or "127.0.0.1")
     max_request_bytes: int = 256 * 1024  # an HTTP request's body, a stdio message's line
     # Stateless HTTP: every request stands alone (no session ids, no resumable streams), so any replica can
     # answer any request; what must be shared lives in the database.
