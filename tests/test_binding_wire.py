@@ -51,7 +51,10 @@ def shop(tmp_path_factory: pytest.TempPathFactory, tau2_template: Path, tau2_dat
     _, admin = auth.create("ops", ["admin"])
     _, bound = auth.create("web-chat", ["admin"], customer=mine)
     _, narrow = auth.create("web-chat", ["catalog:read"], customer=mine)
-    with running(db) as server:
+    # Hundreds of requests and sessions of one subject in a few seconds: above the default per-subject limits,
+    # which are not what is tested here (tests/test_http_limits.py is).
+    limits = ("--rate-limit", "10000", "--rate-burst", "10000", "--max-sessions-per-subject", "500")
+    with running(db, *limits) as server:
 
         async def open_tickets() -> dict[str, str]:
             async with session(server.url, admin) as client:
