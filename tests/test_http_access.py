@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,7 +183,14 @@ def test_a_token_revoked_with_the_cli_gets_401(shop: Shop) -> None:
 
 
 def test_an_expired_token_gets_401(shop: Shop) -> None:
-    _, expired = shop.auth.create("brief", ["admin"], expires_days=1e-7)
+    record, expired = shop.auth.create("brief", ["admin"], expires_days=1)
+    assert post(shop.url, expired).status_code == 200
+    # A day later, as the file says: its expiry an hour ago.
+    data = json.loads(shop.auth.path.read_text(encoding="utf-8"))
+    for entry in data["tokens"]:
+        if entry["id"] == record.id:
+            entry["expires_at"] = int(time.time()) - 3600
+    shop.auth.path.write_text(json.dumps(data), encoding="utf-8")
     assert post(shop.url, expired).status_code == 401
 
 
