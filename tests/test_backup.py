@@ -95,7 +95,7 @@ async def test_a_backup_under_write_load_holds_every_write_acknowledged_before_i
     assert in_copy == acknowledged[: len(in_copy)]  # the writes of one moment: a prefix, no gaps, no strays
     assert len(in_copy) >= len(before)
 
-    # Restore as the README says: the server is stopped; copy the backup over the shop, without its -wal/-shm.
+    # Restore as docs/deployment.md says: the server is stopped; copy the backup over the shop, without its -wal/-shm.
     for suffix in ("-wal", "-shm"):
         Path(f"{shop}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(copy, shop)

@@ -183,13 +183,13 @@ def test_import_then_export_round_trips_through_the_cli(tmp_path: Path) -> None:
     assert json.loads(out.read_text()) == json.loads(tau2_text())
 
 
-def test_the_readme_names_every_environment_variable() -> None:
+def test_the_command_line_page_names_every_environment_variable() -> None:
     from shop_support import ROOT
 
     from server.settings import ENVIRONMENT
 
-    readme = (ROOT / "README.md").read_text()
-    assert [name for name in ENVIRONMENT if f"`{name}`" not in readme] == []
+    page = (ROOT / "docs" / "command-line.md").read_text()
+    assert [name for name in ENVIRONMENT if f"`{name}`" not in page] == []
 
 
 def test_serving_a_customer_who_does_not_exist_is_refused(tmp_path: Path) -> None:

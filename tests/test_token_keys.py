@@ -1,6 +1,6 @@
 """Idempotency keys and confirmation tokens belong to a bearer token, not to its subject, over real HTTP.
 
-Two tokens with one subject ("web-chat", as the README's example) bound to different customers must not
+Two tokens with one subject ("web-chat", as the deployment page's example) bound to different customers must not
 replay each other's results, nor learn which keys the other used; a confirmation token one token was given
 is refused to another. The audit trail still names the subject.
 """
