@@ -9,7 +9,7 @@ heaps. So, on Linux with glibc:
 
 - `give_back_memory_as_sessions_end()`: when the number of open sessions has fallen, a full garbage
   collection and glibc's `malloc_trim(0)`, which returns every free page of every heap to the system.
-- PYTHONMALLOC=malloc, set by the Dockerfile and recommended for a team's server (README), puts small
+- PYTHONMALLOC=malloc, set by the Dockerfile and recommended for a team's server (docs/deployment.md), puts small
   objects in glibc's heaps too, whose free pages `malloc_trim` can return: after 1,000 sessions ended, the
   process is back to 1.04x its size at rest, against 1.46x with pymalloc. It is an interpreter setting, so
   it is the operator's to make (shopdesk does not re-execute itself for it).
