@@ -60,6 +60,11 @@ REQUIRED = os.environ.get("SHOPDESK_REQUIRE_PEERS") == "1"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: looks inside the SQLite file; not run on PostgreSQL")
+    config.addinivalue_line(
+        "markers",
+        "slow: starts a process (the CLI, a server, PostgreSQL, Node, a browser) or runs long;"
+        " the inner loop runs `pytest -m 'not slow'`",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

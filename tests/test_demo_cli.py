@@ -12,6 +12,8 @@ import pytest
 from demo_support.fake_anthropic import FakeMessagesAPI
 from shop_support import server_env
 
+pytestmark = pytest.mark.slow  # runs shopdesk-demo and its server as processes
+
 
 @pytest.fixture
 def api() -> Iterator[FakeMessagesAPI]:

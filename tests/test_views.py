@@ -111,6 +111,7 @@ def node() -> str | None:
     return str(peers) if peers.exists() else shutil.which("node")
 
 
+@pytest.mark.slow
 def test_rebuilding_the_views_reproduces_the_committed_html(tmp_path: Path) -> None:
     runtime = node()
     if runtime is None or not (ROOT / "views" / "node_modules" / "esbuild").is_dir():
@@ -251,6 +252,7 @@ def delivered(tau2_data: dict[str, Any]) -> dict[str, Any]:
     return find_order(tau2_data, "delivered", min_items=2, where=lambda order, user: bool(order["fulfillments"]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theme", ["light", "dark"])
 async def test_the_order_view_shows_the_orders_items_and_status(
     settings: Settings, tau2_data: dict[str, Any], theme: str
@@ -279,6 +281,7 @@ async def test_the_order_view_shows_the_orders_items_and_status(
         assert await host.calls() == []  # showing an order calls nothing
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theme", ["light", "dark"])
 async def test_the_customer_view_opens_an_order_through_the_host(
     settings: Settings, tau2_data: dict[str, Any], theme: str
@@ -303,6 +306,7 @@ async def test_the_customer_view_opens_an_order_through_the_host(
         assert await host.calls() == [{"name": "get_order_details", "arguments": {"order_id": opened}}]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theme", ["light", "dark"])
 async def test_the_ticket_view_shows_the_thread_status_and_escalation(
     settings: Settings, tau2_data: dict[str, Any], theme: str
@@ -350,6 +354,7 @@ async def choose_return(view: Any, host: Host, order: dict[str, Any]) -> str:
     return str(summary)
 
 
+@pytest.mark.slow
 async def test_the_pickers_confirm_returns_the_ticked_items_with_the_servers_confirmation(
     settings: Settings, tau2_data: dict[str, Any]
 ) -> None:
@@ -384,6 +389,7 @@ async def test_the_pickers_confirm_returns_the_ticked_items_with_the_servers_con
     assert changed["return_payment_method_id"] == method
 
 
+@pytest.mark.slow
 async def test_declining_in_the_view_or_to_the_server_changes_nothing(
     settings: Settings, tau2_data: dict[str, Any]
 ) -> None:
@@ -411,6 +417,7 @@ async def test_declining_in_the_view_or_to_the_server_changes_nothing(
     assert await shop_state(settings) == before
 
 
+@pytest.mark.slow
 async def test_a_refused_call_shows_the_servers_words_in_the_view(
     settings: Settings, tau2_data: dict[str, Any]
 ) -> None:
@@ -438,6 +445,7 @@ async def test_a_refused_call_shows_the_servers_words_in_the_view(
     assert state["return_items"] == [order["items"][1]["item_id"]]
 
 
+@pytest.mark.slow
 async def test_the_picker_exchanges_for_a_variant_the_product_offers(
     settings: Settings, tau2_data: dict[str, Any]
 ) -> None:
