@@ -4,6 +4,8 @@ The database is a SQLite file, or with SHOPDESK_TEST_DB=postgresql a fresh Postg
 a τ² template) on a throwaway server started on 127.0.0.1 for the run (pg_support.py). In that mode only the
 tests that take the `settings` fixture run (the others never touch a shop's database, and run in the SQLite
 pass), less those marked `sqlite_only` (they look inside the SQLite file itself).
+
+A run that adds, removes or changes a file of the checkout fails, naming the files (checkout_support.py).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from checkout_support import changes, fingerprint
 from mcp import Client
 from pg_support import PostgresServer, unavailable_reason
-from shop_support import connected, server_env, tau2_text
+from shop_support import ROOT, connected, server_env, tau2_text
 
 from server.app import build_server
 from server.database import ShopDatabase, open_database
@@ -60,6 +63,39 @@ REQUIRED = os.environ.get("SHOPDESK_REQUIRE_PEERS") == "1"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: looks inside the SQLite file; not run on PostgreSQL")
+    config.addinivalue_line(
+        "markers",
+        "slow: starts a process (the CLI, a server, PostgreSQL, Node, a browser) or runs long;"
+        " the inner loop runs `pytest -m 'not slow'`",
+    )
+
+
+CHECKOUT = pytest.StashKey[dict[str, str]]()
+
+
+def may_write() -> tuple[Path, ...]:
+    """The one folder of the checkout a run may write in: the screenshots' folder, when asked for (README)."""
+    asked = os.environ.get("SHOPDESK_SCREENSHOTS")
+    return (Path(asked),) if asked else ()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[CHECKOUT] = fingerprint(ROOT, may_write())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A run leaves the checkout as it found it (checkout_support.py); if not, it fails and names the files."""
+    before = session.config.stash.get(CHECKOUT, None)
+    if before is None:
+        return
+    changed = changes(before, fingerprint(ROOT, may_write()))
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("\nthe run changed the checkout (tests write under temporary folders):", red=True)
+            for line in changed:
+                reporter.write_line(f"  {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

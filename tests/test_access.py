@@ -36,7 +36,7 @@ def two_customers(data: dict[str, Any]) -> tuple[str, str]:
     return with_orders[0], with_orders[1]
 
 
-@pytest.fixture(params=["in-process", "http"])
+@pytest.fixture(params=["in-process", pytest.param("http", marks=pytest.mark.slow)])
 async def bound(
     request: pytest.FixtureRequest, settings: Settings, tau2_data: dict[str, Any]
 ) -> AsyncIterator[tuple[Client, dict[str, str], dict[str, str]]]:

@@ -156,6 +156,7 @@ async def test_a_write_whose_arguments_fail_the_schema_is_audited_as_a_refusal(
     assert row["customer"] == pending["user_id"] and row["reason"] in text
 
 
+@pytest.mark.slow
 def test_the_audit_command_shows_no_canary(settings: Settings, tau2_data: dict[str, Any], tmp_path: Path) -> None:
     async def write() -> list[str]:
         found: list[str] = []

@@ -15,6 +15,8 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from shop_support import connected, server_env
 
+pytestmark = pytest.mark.slow  # every test runs the shopdesk CLI or an HTTP server as a process
+
 
 def shopdesk(*args: str, cwd: Path, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -15,6 +15,8 @@ import pytest
 from pg_support import unavailable_reason
 from shop_support import server_env
 
+pytestmark = pytest.mark.slow  # runs the bench scripts as processes
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {"floor (no-op)", "get_order_details", "get_user_details", "search_orders", "search_orders_next"}
 CASES |= {"search_customers", "list_tickets", "write", "write_key", "write_confirmed"}

@@ -22,6 +22,8 @@ from server.access import BINDINGS
 from server.settings import default_auth_file
 from server.tokens import AuthFile
 
+pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
+
 HANDSHAKE, MODERN = "2025-11-25", "2026-07-28"
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 # Well-formed ids that name nothing, one of each kind.

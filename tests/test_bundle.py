@@ -20,6 +20,8 @@ from server import __version__
 from server.app import build_server
 from server.settings import Settings
 
+pytestmark = pytest.mark.slow  # builds the bundle and starts its server and the mcpb CLI (Node) as processes
+
 ROOT = Path(__file__).resolve().parents[1]
 MCPB = ROOT / "tests" / "peers" / "node_modules" / ".bin" / "mcpb"
 WRITES = {"cancel_pending_order", "modify_user_address", "create_ticket", "return_delivered_order_items"}

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from shop_support import TAU2_DB, server_env, tau2_text
 
+pytestmark = pytest.mark.slow  # runs the shopdesk CLI as a process
+
 
 def shopdesk(
     *args: str, cwd: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = (), timeout: float = 120

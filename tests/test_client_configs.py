@@ -46,6 +46,7 @@ def test_every_client_has_a_stdio_and_an_http_entry() -> None:
         assert sorted(kind(config, e) for e in servers(config).values()) == ["http", "stdio"], config
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("config", "entry"), STDIO)
 async def test_the_stdio_entry_starts_the_server(config: str, entry: dict[str, Any], tmp_path: Path) -> None:
     # The command as an activated venv (or pipx, or uv tool) puts it on PATH; a database of the test's own.

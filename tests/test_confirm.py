@@ -240,6 +240,7 @@ async def test_an_expired_token_is_refused(
     assert "expired" in text
 
 
+@pytest.mark.slow
 async def test_over_http_the_person_is_asked_and_a_decline_changes_nothing(
     settings: Settings, db: Database, tau2_data: dict[str, Any]
 ) -> None:

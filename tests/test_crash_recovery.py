@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from http_support import running
 from mcp import Client
 from shop_support import connected
@@ -33,6 +34,8 @@ from shop_support import connected
 from server.app import build_server
 from server.settings import Settings
 from server.writes import REPLAY_META
+
+pytestmark = pytest.mark.slow  # kills a shopdesk HTTP server process under load
 
 SEED = 20261126
 ROUNDS = 4

@@ -128,6 +128,7 @@ async def test_a_shop_in_a_read_only_folder_opens_read_only_without_a_file_made(
         assert _listing(folder) == before
 
 
+@pytest.mark.slow
 async def test_a_shop_in_a_read_only_folder_serves_read_only_and_prints_its_audit(tmp_path: Path) -> None:
     folder = tmp_path / "snapshot"
     folder.mkdir()

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from demo_support.fake_anthropic import FakeMessagesAPI
-from shop_support import server_env
+from shop_support import ROOT, server_env
+
+pytestmark = pytest.mark.slow  # runs shopdesk-demo and its server as processes
 
 
 @pytest.fixture
@@ -134,3 +136,19 @@ def test_help_says_which_limits_are_per_question(tmp_path: Path) -> None:
     assert "--max-seconds MAX_SECONDS wall time per question" in text
     assert "--max-tokens MAX_TOKENS tokens for the whole conversation" in text
     assert "--max-cost MAX_COST USD for the whole conversation" in text
+
+
+def test_without_trace_the_trace_goes_under_the_working_folder_not_the_checkout(
+    api: FakeMessagesAPI, tmp_path: Path
+) -> None:
+    api.tool_calls(("list_all_product_types", {}))
+    api.text("We sell 20 kinds of products.")
+    env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": api.url}
+    in_checkout = sorted((ROOT / "traces").glob("*.jsonl"))
+
+    run = demo("Which products do you sell?", "--db", str(tmp_path / "shop.sqlite3"), cwd=tmp_path, env=env)
+
+    assert run.returncode == 0, run.stderr
+    (trace,) = (tmp_path / "traces").glob("*.jsonl")
+    assert f"trace: {trace.relative_to(tmp_path)}" in run.stderr
+    assert sorted((ROOT / "traces").glob("*.jsonl")) == in_checkout

@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs the bench script as a process
+
 ROOT = Path(__file__).resolve().parent.parent
 WAYS = {"agent loop", "direct, one at a time", "direct, gathered"}
 

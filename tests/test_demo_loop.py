@@ -52,11 +52,18 @@ class RecordingConsole:
         return None
 
 
-@pytest.fixture
-def api() -> Iterator[FakeMessagesAPI]:
+@pytest.fixture(scope="module")
+def api_server() -> Iterator[FakeMessagesAPI]:
+    # One server for the module: stopping one takes uvicorn about 0.2 s, which 37 tests would pay each.
     fake = FakeMessagesAPI().start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def api(api_server: FakeMessagesAPI) -> FakeMessagesAPI:
+    api_server.reset()
+    return api_server
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from client_demo.__main__ import server_target
 from server.settings import default_auth_file
 from server.tokens import AuthFile
 
+pytestmark = pytest.mark.slow  # every test talks to a shopdesk server process
+
 
 async def test_the_demo_waits_as_the_server_says_and_gets_through(
     tmp_path: Path, tau2_template: Path, monkeypatch: pytest.MonkeyPatch

@@ -497,6 +497,7 @@ def test_every_command_the_comments_document_parses() -> None:
         assert parsed.command in ("serve", "token", "import-tau2", "export-tau2", "audit"), args
 
 
+@pytest.mark.slow
 def test_the_healthcheck_asks_healthz_with_the_standard_library() -> None:
     options, _, command = instruction(final_stage(), "HEALTHCHECK").partition("CMD ")
     argv = exec_form(command)
@@ -589,6 +590,7 @@ def test_the_build_context_is_small() -> None:
     assert sum(path.stat().st_size for path in files) < 8_000_000
 
 
+@pytest.mark.slow
 def test_the_wheel_builds_from_what_the_dockerfile_copies(tmp_path: Path) -> None:
     """The build stage's COPY lines, from the context .dockerignore lets through, give a wheel with the data."""
     (build, _) = dockerfile_stages()
@@ -631,6 +633,7 @@ def test_compose_sets_only_environment_variables_shopdesk_knows(compose: dict[st
     assert "SHOPDESK_DB" in named and "SHOPDESK_AUTH_FILE" in named
 
 
+@pytest.mark.slow
 def test_the_replicas_serve_stateless_http_on_one_postgresql_database(
     compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -663,6 +666,7 @@ def test_the_replicas_are_the_same_but_for_their_names(compose: dict[str, Any]) 
     assert {service.get("hostname") for service in found} == set(replicas(compose))
 
 
+@pytest.mark.slow
 def test_postgres_is_checked_with_pg_isready_and_keeps_its_data_in_a_named_volume(compose: dict[str, Any]) -> None:
     database = services(compose)["postgres"]
     assert database["image"] == "postgres:16"

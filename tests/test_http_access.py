@@ -30,6 +30,8 @@ from server.access import TOOL_SCOPES
 from server.settings import Settings, default_auth_file
 from server.tokens import AuthFile
 
+pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
+
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 INITIALIZE = {
     "jsonrpc": "2.0",

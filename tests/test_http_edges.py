@@ -19,6 +19,8 @@ from http_support import copy_shop, running
 from server.settings import default_auth_file
 from server.tokens import AuthFile
 
+pytestmark = pytest.mark.slow  # every test talks to a shopdesk server process
+
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 INITIALIZE = {
     "jsonrpc": "2.0",

@@ -20,6 +20,8 @@ from http_support import copy_shop, running
 from server.settings import default_auth_file
 from server.tokens import AuthFile
 
+pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
+
 VERSION = "2025-11-25"  # a version with priming events, so every stream carries event ids
 
 

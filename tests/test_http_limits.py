@@ -19,6 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from server.settings import default_auth_file
 from server.tokens import AuthFile
 
+pytestmark = pytest.mark.slow  # every test talks to a shopdesk server process
+
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 INITIALIZE = {
     "jsonrpc": "2.0",

@@ -338,6 +338,7 @@ def test_tracing_says_why_it_is_off_when_the_extra_is_missing(
     assert "shopdesk[otel]" in caplog.text
 
 
+@pytest.mark.slow
 async def test_a_bound_session_reading_another_customers_record_leaves_no_id_in_the_server_log(
     tmp_path: Path, tau2_template: Path, tau2_data: dict[str, Any]
 ) -> None:

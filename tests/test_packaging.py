@@ -17,6 +17,8 @@ from shop_support import build_wheel, connected
 
 from server import __version__
 
+pytestmark = pytest.mark.slow  # builds and installs the wheel, runs it as processes
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = sorted(p.name for p in (ROOT / "data" / "tau2-retail").iterdir() if p.is_file())  # all of it ships
 VIEWS = sorted(p.name for p in (ROOT / "server" / "views").glob("*.html"))  # the MCP Apps views

@@ -22,6 +22,8 @@ import pytest
 from http_support import env, running
 from shop_support import ROOT
 
+pytestmark = pytest.mark.slow  # Node peers against shopdesk processes
+
 PEERS = Path(__file__).resolve().parent / "peers"
 MODULES = PEERS / "node_modules"
 NODE = MODULES / ".bin" / "node"

@@ -27,6 +27,8 @@ from server.db import MIGRATION_SCRIPTS, Database, DatabaseUnavailable
 from server.postgres import PostgresDatabase, translate
 from server.tau2 import import_into
 
+pytestmark = pytest.mark.slow  # starts PostgreSQL and shopdesk processes
+
 
 def test_translate_rewrites_only_what_postgresql_spells_differently() -> None:
     assert translate("SELECT a FROM t WHERE b = ? AND c LIKE ? ESCAPE '\\' LIMIT ?") == (

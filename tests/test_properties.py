@@ -39,6 +39,8 @@ from server.settings import Settings
 T = TypeVar("T")
 # Tools that open tickets first, so that later tools meet tickets to work on.
 TOOLS = sorted(TOOL_SCOPES, key=lambda name: (name not in ("create_ticket", "transfer_to_human_agents"), name))
+pytestmark = pytest.mark.slow  # 32 hypothesis examples for each of the 29 tools: about half a minute
+
 EXAMPLES_PER_TOOL = 32
 PROPERTY = hypothesis.settings(
     max_examples=EXAMPLES_PER_TOOL,

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import hypothesis
+import pytest
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -44,6 +45,8 @@ from server.settings import Settings
 from server.writes import REPLAY_META
 
 T = TypeVar("T")
+
+pytestmark = pytest.mark.slow  # 40 hypothesis sequences of reads and writes: about twenty seconds
 
 SEQUENCES = 40
 STEPS_PER_SEQUENCE = 50

@@ -16,6 +16,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR
 from shop_support import connected, server_env
 
+pytestmark = pytest.mark.slow  # starts shopdesk over stdio as a process
+
 # A shopdesk server with one more tool, which writes to stdout every way a careless tool or library might.
 _STRAY_SERVER = """
 import functools, os, subprocess, sys

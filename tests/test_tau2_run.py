@@ -80,6 +80,7 @@ def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_one_task_passes_and_one_fails_over_mcp(environment: Any, tmp_path: Path, capsys: Any) -> None:
     api = environment(FakeTau2API(agent_player, customer_player()))
     out = tmp_path / "run"
@@ -124,6 +125,7 @@ def test_one_task_passes_and_one_fails_over_mcp(environment: Any, tmp_path: Path
     assert transcript["customer_view"][-1]["content"].endswith("###STOP###")
 
 
+@pytest.mark.slow
 def test_the_budget_stops_a_run_and_a_resumed_run_skips_finished_trials(
     environment: Any, tmp_path: Path, capsys: Any
 ) -> None:
@@ -160,6 +162,7 @@ def test_the_budget_stops_a_run_and_a_resumed_run_skips_finished_trials(
     assert summary["overall"]["trials"] == 2
 
 
+@pytest.mark.slow
 def test_a_transfer_ends_the_call_and_a_cut_off_run_scores_zero(environment: Any, tmp_path: Path) -> None:
     """Emma's order is cancelled as the gold says, but she never stops talking: cut off at --max-turns, the run
     scores 0 whatever the shop holds, as in τ². Lei is transferred; told so, the customer ends with ###TRANSFER###."""
@@ -192,6 +195,7 @@ def test_a_transfer_ends_the_call_and_a_cut_off_run_scores_zero(environment: Any
     assert summary["overall"]["unscored_endings"] == 1 and summary["overall"]["pass_hat_k"]["1"]["value"] == 0
 
 
+@pytest.mark.slow
 def test_an_unknown_model_stops_the_run_without_recording_trials(environment: Any, tmp_path: Path, capsys: Any) -> None:
     api = environment(FakeMessagesAPI())
     api.error(404, "not_found_error", "model: claude-nope")

@@ -19,6 +19,8 @@ from server.settings import Settings, default_auth_file
 from server.tokens import AuthFile
 from server.writes import REPLAY_META
 
+pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
+
 
 @dataclass
 class Shop:

@@ -222,6 +222,7 @@ def test_every_tool_has_a_toolset_a_scope_and_a_version() -> None:
     assert sorted(ALL_TOOLS) == sorted(set(ALL_TOOLS)) == sorted(TOOL_SCOPES) == sorted(TOOL_VERSIONS)
 
 
+@pytest.mark.slow
 async def test_toolsets_apply_over_http_and_stdio_alike(tmp_path: Path, tau2_template: Path) -> None:
     db = copy_shop(tau2_template, tmp_path)
     with running(db, "--toolsets", "tickets", "--tools", "get_order_details") as server:

@@ -14,6 +14,7 @@ from mcp.client.stdio import StdioServerParameters
 from shop_support import connected, server_env
 
 
+@pytest.mark.slow
 async def test_stdio_subprocess_creates_demo_shop_and_answers(tmp_path: Path) -> None:
     db_path = tmp_path / "new-shop.sqlite3"
     params = StdioServerParameters(
@@ -35,6 +36,7 @@ async def test_stdio_subprocess_creates_demo_shop_and_answers(tmp_path: Path) ->
     assert db_path.exists()
 
 
+@pytest.mark.slow
 async def test_streamable_http_on_loopback(http_server: str) -> None:
     async with connected(http_server) as client:
         result = await client.call_tool("list_all_product_types", {})
@@ -43,6 +45,7 @@ async def test_streamable_http_on_loopback(http_server: str) -> None:
         assert bad.is_error and "`order_id`" in bad.content[0].text  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_http_binds_loopback_only_and_refuses_foreign_hosts(http_server: str) -> None:
     port = int(http_server.split(":")[2].split("/")[0])
     # Bound to 127.0.0.1 itself, not to every address: another loopback address gets no answer
@@ -64,6 +67,7 @@ def test_http_binds_loopback_only_and_refuses_foreign_hosts(http_server: str) ->
     assert response.status_code in (400, 403, 421)
 
 
+@pytest.mark.slow
 def test_stdio_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
     initialize = (
         '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",'
@@ -88,6 +92,7 @@ def test_stdio_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
     assert "created a demo shop" in run.stderr  # logs go to stderr
 
 
+@pytest.mark.slow
 def test_a_dropped_http_stream_resumes_from_its_last_event(tmp_path: Path, tau2_template: Path) -> None:
     """The answer to a call survives a dropped SSE stream: reconnecting with Last-Event-ID replays it."""
     db = copy_shop(tau2_template, tmp_path)

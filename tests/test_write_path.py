@@ -145,6 +145,7 @@ async def test_the_audit_log_is_read_with_cursor_pages(client: Client, tau2_data
     assert seen == made
 
 
+@pytest.mark.slow
 def test_the_audit_command_prints_lines_and_json(settings: Settings, tmp_path: Path) -> None:
     def shopdesk(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -128,6 +128,12 @@ class FakeMessagesAPI:
         self._server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
 
+    def reset(self) -> None:
+        """Forget the script and what was asked, for the next test on the same server."""
+        self.replies.clear()
+        self.requests.clear()
+        self.headers.clear()
+
     # scripting
     def text(self, text: str, stop_reason: str = "end_turn", **usage: int) -> None:
         self.replies.append(Reply(message([{"type": "text", "text": text}], stop_reason=stop_reason, usage=usage)))
