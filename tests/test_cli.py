@@ -243,7 +243,8 @@ def test_token_commands_use_the_auth_file_the_environment_names(tmp_path: Path) 
     assert "ops" in listed.stdout
 
 
-@pytest.mark.parametrize("days", ["inf", "1e12", "1e-9", "0", "-3", "1.5", "nan", "3651", "٣", "1_0", ""])
+# Every value is tried in process by tests/test_token_expiry.py; these run the command as a process.
+@pytest.mark.parametrize("days", ["inf", "1e12"])
 def test_token_expiry_refuses_anything_but_whole_days_in_range(tmp_path: Path, days: str) -> None:
     run = shopdesk(
         "token", "create", "--db", "s.sqlite3", "--subject", "b", "--scopes", "admin", f"--expires={days}", cwd=tmp_path
@@ -252,7 +253,7 @@ def test_token_expiry_refuses_anything_but_whole_days_in_range(tmp_path: Path, d
     assert list(tmp_path.iterdir()) == []  # no token, no auth file
 
 
-@pytest.mark.parametrize("days", ["1", "30", "3650"])
+@pytest.mark.parametrize("days", ["30"])
 def test_token_expiry_in_whole_days_lands_that_many_days_ahead(tmp_path: Path, days: str) -> None:
     made = shopdesk(
         "token", "create", "--db", "s.sqlite3", "--subject", "b", "--scopes", "admin", "--expires", days, cwd=tmp_path
