@@ -6,7 +6,7 @@
 
 Claude is the fake Messages API the tests use (tests/demo_support/fake_anthropic.py, the real JSON and SSE
 wire format, on 127.0.0.1): its first reply asks for N `wait_ms` calls in one turn, its second is a text
-answer. The demo client's real agent loop (client_demo.loop.Agent, with the real Anthropic SDK client
+answer. The demo client's real agent loop (shopdesk_demo.loop.Agent, with the real Anthropic SDK client
 pointed at the fake's base_url) runs them on a real MCP connection over stdio to bench/slow_tools_server.py,
 whose tool waits the given milliseconds (asyncio.sleep).
 
@@ -56,7 +56,7 @@ from mcp import Client  # noqa: E402
 from mcp.client.stdio import StdioServerParameters  # noqa: E402
 from mcp.types import CallToolResult, TextContent, Tool  # noqa: E402
 
-from client_demo.loop import Agent, Options  # noqa: E402
+from shopdesk_demo.loop import Agent, Options  # noqa: E402
 
 SERVER = ROOT / "bench" / "slow_tools_server.py"
 TOOL = "wait_ms"

@@ -28,11 +28,11 @@ from typing import Any
 
 from mcp import Client
 
-from server.app import build_server
-from server.db import Database, Synchronous
-from server.repositories import audit, tickets
-from server.settings import Settings
-from server.tau2 import import_into, read_text
+from shopdesk.app import build_server
+from shopdesk.db import Database, Synchronous
+from shopdesk.repositories import audit, tickets
+from shopdesk.settings import Settings
+from shopdesk.tau2 import import_into, read_text
 
 MODES: tuple[Synchronous, ...] = ("FULL", "NORMAL")
 

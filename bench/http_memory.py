@@ -101,7 +101,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "shop.sqlite3"
         subprocess.run(
-            [sys.executable, "-m", "server", "import-tau2", "--db", str(db)], cwd=ROOT, check=True, capture_output=True
+            [sys.executable, "-m", "shopdesk", "import-tau2", "--db", str(db)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
         )
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPDESK_")}
@@ -110,7 +113,7 @@ def main() -> None:
         command = [
             sys.executable,
             "-m",
-            "server",
+            "shopdesk",
             "serve",
             "--transport",
             "http",

@@ -19,9 +19,9 @@ from typing import Any
 from mcp import Client
 from mcp.server import MCPServer
 
-from server.app import build_server
-from server.db import Database
-from server.settings import Settings
+from shopdesk.app import build_server
+from shopdesk.db import Database
+from shopdesk.settings import Settings
 
 
 def noop_server() -> MCPServer:

@@ -239,7 +239,7 @@ def floor_command(port: int | None) -> list[str]:
 
 
 def shop_command(db: Path | str, confirm: str, port: int | None, *, stateless: bool = False) -> list[str]:
-    command = [PYTHON, "-m", "server", "serve", "--db", str(db), "--confirm", confirm]
+    command = [PYTHON, "-m", "shopdesk", "serve", "--db", str(db), "--confirm", confirm]
     command += [] if port is None else ["--transport", "http", "--port", str(port)]
     return command + (["--stateless"] if stateless else [])
 
@@ -335,7 +335,7 @@ def shop(size: str, folder: Path) -> tuple[Path, dict[str, Any]]:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{leftover}{suffix}").unlink(missing_ok=True)
     print(f"generating the {size} shop ({customers:,} customers, {orders:,} orders) ...", file=sys.stderr)
-    command = [PYTHON, "-m", "server", "init", "--db", str(partial), "--customers", str(customers)]
+    command = [PYTHON, "-m", "shopdesk", "init", "--db", str(partial), "--customers", str(customers)]
     started = time.perf_counter()
     subprocess.run(command + ["--orders", str(orders)], cwd=ROOT, env=server_env(), check=True, stdout=sys.stderr)
     seconds = time.perf_counter() - started
@@ -464,7 +464,7 @@ class PostgresShops:
         print(
             f"filling PostgreSQL with the {size} shop ({customers:,} customers, {orders:,} orders) ...", file=sys.stderr
         )
-        command = [PYTHON, "-m", "server", "init", "--db", url, "--customers", str(customers)]
+        command = [PYTHON, "-m", "shopdesk", "init", "--db", url, "--customers", str(customers)]
         started = time.perf_counter()
         process = await asyncio.create_subprocess_exec(
             *command, "--orders", str(orders), cwd=ROOT, env=server_env(), stdout=sys.stderr
@@ -1146,7 +1146,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    from server import __version__
+    from shopdesk import __version__
 
     report: dict[str, Any] = {
         "version": __version__,

@@ -90,7 +90,7 @@ def server_target(args: argparse.Namespace, notice: Callable[[str], None] = lamb
         token = os.environ.get("SHOPDESK_TOKEN")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return streamable_http(str(args.url), transport, headers)
-    server_args = ["-m", "server", "serve"] + (["--db", args.db] if args.db else [])
+    server_args = ["-m", "shopdesk", "serve"] + (["--db", args.db] if args.db else [])
     # The server's log lines share this terminal: keep them to warnings unless asked otherwise.
     env = {"SHOPDESK_LOG_LEVEL": "WARNING", **os.environ}
     return StdioServerParameters(command=sys.executable, args=server_args, env=env)

@@ -30,8 +30,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 # Dependencies of the whole distribution that the server never imports (the demo client's).
 NOT_FOR_THE_SERVER = {"anthropic"}
-# The launcher the host runs (entry_point); it lives at the bundle's root, beside the `server` package.
+# The launcher the host runs (entry_point); it lives at the bundle's root, beside the `shopdesk` package.
 ENTRY_POINT = "main.py"
+PACKAGE = "shopdesk"  # the import name of the folder server/, as pyproject.toml installs it
 LAUNCHER = '''\
 """Starts the shopdesk MCP server from an unpacked Claude Desktop bundle: stdio, settings from the environment."""
 
@@ -40,11 +41,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from server.__main__ import main  # noqa: E402
+from shopdesk.__main__ import main  # noqa: E402
 
 sys.exit(main(["serve", *sys.argv[1:]]))
 '''
-# The shop the server can import, as in the wheel: data/tau2-retail/ becomes server/bundled_data/tau2-retail/.
+# The shop the server can import, as in the wheel: data/tau2-retail/ becomes shopdesk/bundled_data/tau2-retail/.
 # Not the benchmark's tasks: only the demo client's τ² runner reads those.
 DATA_PATTERNS = ("db.json.gz", "LICENSE", "README.md")
 # Fixed timestamps, so the same sources give the same archive.
@@ -78,8 +79,8 @@ def server_tools() -> list[dict[str, str]]:
     # The listing of a server with default settings: no SHOPDESK_* variable of this shell may narrow it.
     saved = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("SHOPDESK_")}
     try:
-        from server.app import build_server
-        from server.settings import Settings
+        from shopdesk.app import build_server
+        from shopdesk.settings import Settings
 
         with tempfile.TemporaryDirectory() as scratch:  # listing tools opens no database; give it a path anyway
             server = build_server(Settings(db_path=Path(scratch) / "unused.sqlite3"))
@@ -177,16 +178,17 @@ def bundle_files(tools: list[dict[str, str]]) -> dict[str, bytes]:
         ENTRY_POINT: LAUNCHER.encode(),
         "LICENSE": (ROOT / "LICENSE").read_bytes(),
     }
+    # The folder server/ is the package `shopdesk`, as in the wheel.
     for path in sorted((ROOT / "server").rglob("*.py")):
         if "__pycache__" not in path.parts:
-            files[path.relative_to(ROOT).as_posix()] = path.read_bytes()
+            files[f"{PACKAGE}/{path.relative_to(ROOT / 'server').as_posix()}"] = path.read_bytes()
     # The MCP Apps views (server/apps_ui.py), as in the wheel.
     for path in sorted((ROOT / "server" / "views").glob("*.html")):
-        files[path.relative_to(ROOT).as_posix()] = path.read_bytes()
+        files[f"{PACKAGE}/views/{path.name}"] = path.read_bytes()
     data = ROOT / "data" / "tau2-retail"
     for pattern in DATA_PATTERNS:
         for path in sorted(data.glob(pattern)):
-            files[f"server/bundled_data/tau2-retail/{path.name}"] = path.read_bytes()
+            files[f"{PACKAGE}/bundled_data/tau2-retail/{path.name}"] = path.read_bytes()
     return files
 
 

@@ -49,7 +49,7 @@ def ui(uri: str) -> dict[str, Any]:
 
 @functools.cache  # read once per process, whatever the number of servers built
 def view_html(file: str) -> str:
-    return resources.files("server").joinpath("views", file).read_text(encoding="utf-8")
+    return resources.files("shopdesk").joinpath("views", file).read_text(encoding="utf-8")
 
 
 def extension(enabled: Collection[str]) -> Apps:

@@ -28,11 +28,11 @@ from mcp import Client
 from pg_support import PostgresServer, unavailable_reason
 from shop_support import ROOT, connected, server_env, tau2_text
 
-from server.app import build_server
-from server.database import ShopDatabase, open_database
-from server.db import Database
-from server.settings import Settings
-from server.tau2 import import_into
+from shopdesk.app import build_server
+from shopdesk.database import ShopDatabase, open_database
+from shopdesk.db import Database
+from shopdesk.settings import Settings
+from shopdesk.tau2 import import_into
 
 
 @pytest.fixture(scope="session")
@@ -205,7 +205,7 @@ def http_server(tmp_path: Path) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "server",
+            "shopdesk",
             "serve",
             "--transport",
             "http",

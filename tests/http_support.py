@@ -53,7 +53,7 @@ def running(db: Path | str, *args: str, folder: Path | None = None) -> Iterator[
     stderr_path = folder / f"stderr-{port}.txt"
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--transport", "http", "--port", str(port), "--db", str(db)]
+            [sys.executable, "-m", "shopdesk", "serve", "--transport", "http", "--port", str(port), "--db", str(db)]
             + list(args),
             env=env(),
             cwd=folder,

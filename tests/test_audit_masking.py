@@ -15,10 +15,10 @@ from mcp import Client
 from shop_support import call, connected, db_arg, find_order, refused, server_env
 from test_every_tool import success_cases
 
-from server.app import build_server
-from server.masking import masked, masked_reason, masked_value
-from server.settings import Settings
-from server.toolsets import ALL_TOOLS
+from shopdesk.app import build_server
+from shopdesk.masking import masked, masked_reason, masked_value
+from shopdesk.settings import Settings
+from shopdesk.toolsets import ALL_TOOLS
 
 CARD = "4111 1111 1111 1111"
 TICKET = {"subject": "Parcel", "message": "Where is it?"}
@@ -171,7 +171,7 @@ def test_the_audit_command_shows_no_canary(settings: Settings, tau2_data: dict[s
 
     canaries = asyncio.run(write())
     printed = subprocess.run(
-        [sys.executable, "-m", "server", "audit", "--json", "--db", db_arg(settings)],
+        [sys.executable, "-m", "shopdesk", "audit", "--json", "--db", db_arg(settings)],
         capture_output=True, text=True, env=server_env(), cwd=tmp_path, timeout=60,
     ).stdout  # fmt: skip
     rows = [json.loads(line) for line in printed.splitlines()]

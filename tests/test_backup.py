@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow  # every test runs the shopdesk CLI or an HTTP ser
 
 def shopdesk(*args: str, cwd: Path, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "server", *args],
+        [*prefix, sys.executable, "-m", "shopdesk", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -43,7 +43,7 @@ def make_shop(path: Path, orders: int = 3) -> None:
 
 def serving(path: Path) -> StdioServerParameters:
     return StdioServerParameters(
-        command=sys.executable, args=["-m", "server", "serve", "--db", str(path)], env=server_env()
+        command=sys.executable, args=["-m", "shopdesk", "serve", "--db", str(path)], env=server_env()
     )
 
 
@@ -83,7 +83,7 @@ async def test_a_backup_under_write_load_holds_every_write_acknowledged_before_i
         await started.wait()
         before = list(acknowledged)  # acknowledged before the backup began
         backup = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "server", "backup", str(copy), "--db", str(shop), env=server_env(), cwd=tmp_path,
+            sys.executable, "-m", "shopdesk", "backup", str(copy), "--db", str(shop), env=server_env(), cwd=tmp_path,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         out, err = await backup.communicate()

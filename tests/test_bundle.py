@@ -16,9 +16,9 @@ import pytest
 from mcp.client.stdio import StdioServerParameters
 from shop_support import connected
 
-from server import __version__
-from server.app import build_server
-from server.settings import Settings
+from shopdesk import __version__
+from shopdesk.app import build_server
+from shopdesk.settings import Settings
 
 pytestmark = pytest.mark.slow  # builds the bundle and starts its server and the mcpb CLI (Node) as processes
 
@@ -77,19 +77,23 @@ def test_the_archive_holds_the_server_and_its_data_only(bundle: Path) -> None:
     with zipfile.ZipFile(bundle) as archive:
         names = set(archive.namelist())
     tops = {name.split("/")[0] for name in names}
-    assert tops == {"manifest.json", "pyproject.toml", "main.py", "LICENSE", "server"}
+    assert tops == {"manifest.json", "pyproject.toml", "main.py", "LICENSE", "shopdesk"}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     # Every module of the server package is there, and the τ² data where the server looks for it once installed.
-    source = {p.relative_to(ROOT).as_posix() for p in (ROOT / "server").rglob("*.py") if "__pycache__" not in p.parts}
+    source = {
+        "shopdesk/" + p.relative_to(ROOT / "server").as_posix()
+        for p in (ROOT / "server").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
     assert source <= names
-    data = {n for n in names if n.startswith("server/") and not n.endswith(".py")}
+    data = {n for n in names if n.startswith("shopdesk/") and not n.endswith(".py")}
     assert data == {
-        "server/bundled_data/tau2-retail/db.json.gz",
-        "server/bundled_data/tau2-retail/LICENSE",
-        "server/bundled_data/tau2-retail/README.md",
-        "server/views/customer.html",
-        "server/views/order.html",
-        "server/views/ticket.html",
+        "shopdesk/bundled_data/tau2-retail/db.json.gz",
+        "shopdesk/bundled_data/tau2-retail/LICENSE",
+        "shopdesk/bundled_data/tau2-retail/README.md",
+        "shopdesk/views/customer.html",
+        "shopdesk/views/order.html",
+        "shopdesk/views/ticket.html",
     }
 
 

@@ -23,7 +23,7 @@ def shopdesk(
     *args: str, cwd: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = (), timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "server", *args],
+        [*prefix, sys.executable, "-m", "shopdesk", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -41,7 +41,7 @@ def one_line_failure(run: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_version(tmp_path: Path) -> None:
-    from server import __version__
+    from shopdesk import __version__
 
     for args in (["version"], ["--version"]):
         run = shopdesk(*args, cwd=tmp_path)
@@ -188,7 +188,7 @@ def test_import_then_export_round_trips_through_the_cli(tmp_path: Path) -> None:
 def test_the_command_line_page_names_every_environment_variable() -> None:
     from shop_support import ROOT
 
-    from server.settings import ENVIRONMENT
+    from shopdesk.settings import ENVIRONMENT
 
     page = (ROOT / "docs" / "command-line.md").read_text()
     assert [name for name in ENVIRONMENT if f"`{name}`" not in page] == []
@@ -265,7 +265,7 @@ def test_token_expiry_in_whole_days_lands_that_many_days_ahead(tmp_path: Path, d
 
 
 def test_a_bad_expiry_already_in_the_auth_file_is_listed_as_invalid_and_never_admits(tmp_path: Path) -> None:
-    from server.tokens import AuthFile
+    from shopdesk.tokens import AuthFile
 
     auth = AuthFile(tmp_path / "s.auth.json")
     tokens = [auth.create(f"bot{i}", ["admin"])[1] for i in range(4)]

@@ -15,7 +15,7 @@ import pytest
 from mcp.client.stdio import StdioServerParameters
 from shop_support import connected
 
-from server.settings import Settings
+from shopdesk.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 # Each client's file and the key its servers sit under.

@@ -31,9 +31,9 @@ from http_support import running
 from mcp import Client
 from shop_support import connected
 
-from server.app import build_server
-from server.settings import Settings
-from server.writes import REPLAY_META
+from shopdesk.app import build_server
+from shopdesk.settings import Settings
+from shopdesk.writes import REPLAY_META
 
 pytestmark = pytest.mark.slow  # kills a shopdesk HTTP server process under load
 

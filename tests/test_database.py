@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from shop_support import connected
 
-from server import db as db_module
-from server.app import build_server
-from server.db import MIGRATIONS, Database, DatabaseUnavailable, build_new, script_step, statements
-from server.seed import generate_into
-from server.settings import Settings
-from server.shop import Shop, open_or_create
-from server.tools.cursors import encode_cursor
+from shopdesk import db as db_module
+from shopdesk.app import build_server
+from shopdesk.db import MIGRATIONS, Database, DatabaseUnavailable, build_new, script_step, statements
+from shopdesk.seed import generate_into
+from shopdesk.settings import Settings
+from shopdesk.shop import Shop, open_or_create
+from shopdesk.tools.cursors import encode_cursor
 
 
 async def test_new_database_is_wal_with_foreign_keys_and_recorded_migrations(tmp_path: Path) -> None:
@@ -232,7 +232,7 @@ async def test_a_later_page_of_orders_starts_at_its_cursor_in_the_index(
 async def test_the_schema_admits_exactly_the_statuses_the_models_name(tmp_path: Path) -> None:
     from typing import get_args
 
-    from server.statuses import OrderStatus, TicketStatus
+    from shopdesk.statuses import OrderStatus, TicketStatus
 
     db = await Database.open(tmp_path / "x.sqlite3")
     try:

@@ -18,7 +18,7 @@ import pytest
 from mcp.client.stdio import StdioServerParameters
 from shop_support import connected, server_env
 
-from server.db import Database, DatabaseUnavailable
+from shopdesk.db import Database, DatabaseUnavailable
 
 
 def _shop(path: Path) -> None:
@@ -140,7 +140,7 @@ async def test_a_shop_in_a_read_only_folder_serves_read_only_and_prints_its_audi
         audit = _shopdesk("audit", "--db", str(shop), cwd=tmp_path)
         assert audit.returncode == 0 and audit.stderr == "", audit.stderr
         params = StdioServerParameters(
-            command=sys.executable, args=["-m", "server", "serve", "--read-only", "--db", str(shop)], env=server_env()
+            command=sys.executable, args=["-m", "shopdesk", "serve", "--read-only", "--db", str(shop)], env=server_env()
         )
         async with connected(params) as client:
             found = await client.call_tool("search_orders", {})
@@ -150,5 +150,10 @@ async def test_a_shop_in_a_read_only_folder_serves_read_only_and_prints_its_audi
 
 def _shopdesk(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "server", *args], capture_output=True, text=True, cwd=cwd, env=server_env(), timeout=120
+        [sys.executable, "-m", "shopdesk", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=server_env(),
+        timeout=120,
     )

@@ -11,7 +11,7 @@ from mcp.types import (
     ToolAnnotations,
 )
 
-from client_demo.bridge import MAX_STRICT_TOOLS, claude_tools, is_destructive, select_tools, tool_result_content
+from shopdesk_demo.bridge import MAX_STRICT_TOOLS, claude_tools, is_destructive, select_tools, tool_result_content
 
 
 def tool(name: str, properties: dict, required: list[str], **annotations: bool) -> Tool:

@@ -26,7 +26,7 @@ def demo(*args: str, cwd: Path, env: dict[str, str], typed: str | None = None) -
     """Run shopdesk-demo; `typed` is what the person types on stdin (none: stdin is empty)."""
     clean = {k: v for k, v in server_env().items() if not k.startswith("ANTHROPIC_")}
     return subprocess.run(
-        [sys.executable, "-m", "client_demo", *args],
+        [sys.executable, "-m", "shopdesk_demo", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -2,7 +2,7 @@
 
 from io import StringIO
 
-from client_demo.console import Terminal
+from shopdesk_demo.console import Terminal
 
 
 def finished(name: str, seconds: float | None, ok: bool, detail: str, approval_wait: float | None = None) -> str:

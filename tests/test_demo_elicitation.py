@@ -9,7 +9,7 @@ from mcp.server.mcpserver import AcceptedElicitation, Elicit, ElicitationResult,
 from pydantic import BaseModel
 from shop_support import connected
 
-from client_demo.__main__ import elicitation_handler
+from shopdesk_demo.__main__ import elicitation_handler
 
 
 class Approval(BaseModel):

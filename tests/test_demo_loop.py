@@ -15,9 +15,9 @@ from demo_support.fake_anthropic import FakeMessagesAPI
 from demo_support.tool_server import PIXEL_PNG, Calls, build_tool_server
 from shop_support import connected
 
-from client_demo.loop import Agent, Limits, Options
-from client_demo.retry import RetryPolicy
-from client_demo.trace import Tracer
+from shopdesk_demo.loop import Agent, Limits, Options
+from shopdesk_demo.retry import RetryPolicy
+from shopdesk_demo.trace import Tracer
 
 
 class RecordingConsole:

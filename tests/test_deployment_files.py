@@ -31,9 +31,9 @@ from urllib.parse import urlsplit
 import pytest
 from shop_support import build_wheel
 
-import server.__main__ as cli
-import server.serve
-from server.settings import ENVIRONMENT, Settings, SettingsError
+import shopdesk.__main__ as cli
+import shopdesk.serve as serving
+from shopdesk.settings import ENVIRONMENT, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = "shopdesk-mcp"  # the tag the Dockerfile's instructions build
@@ -402,7 +402,7 @@ def shopdesk(args: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPat
     def serve(settings: Settings, *, transport: str, no_auth: bool = False) -> None:
         served.update(settings=settings, transport=transport, no_auth=no_auth)
 
-    monkeypatch.setattr(server.serve, "serve", serve)
+    monkeypatch.setattr(serving, "serve", serve)
     monkeypatch.setattr(cli, "configure_logging", lambda *_: None)  # the test run's logging stays as it is
     monkeypatch.setattr(cli, "configure_tracing", lambda: None)
     assert cli.main(args) == 0
@@ -447,13 +447,13 @@ def test_the_default_command_refuses_to_serve_until_the_documented_token_is_made
     env = under(tmp_path, image_env(), instruction(final_stage(), "WORKDIR"))
     settings = shopdesk(image_command(), env, monkeypatch)["settings"]
     with pytest.raises(SettingsError, match="no auth file at"):
-        server.serve.check_exposure(settings, no_auth=False)
+        serving.check_exposure(settings, no_auth=False)
     (make,) = [args for _, _, args in docker_runs() if args[:2] == ["token", "create"]]
     capsys.readouterr()
     shopdesk(make, env, monkeypatch)
     assert capsys.readouterr().out.startswith("sdt_")
     assert settings.auth_path() is not None and settings.auth_path().exists()
-    server.serve.check_exposure(settings, no_auth=False)
+    serving.check_exposure(settings, no_auth=False)
 
 
 def test_the_documented_way_to_run_without_tokens_works_and_only_when_asked(
@@ -463,9 +463,9 @@ def test_the_documented_way_to_run_without_tokens_works_and_only_when_asked(
     container = under(tmp_path, {**image_env(), **env}, instruction(final_stage(), "WORKDIR"))
     served = shopdesk(args, container, monkeypatch)
     assert served["settings"].host == "0.0.0.0" and served["no_auth"]
-    server.serve.check_exposure(served["settings"], no_auth=True)
+    serving.check_exposure(served["settings"], no_auth=True)
     with pytest.raises(SettingsError, match="--no-auth-i-know"):
-        server.serve.check_exposure(served["settings"], no_auth=False)
+        serving.check_exposure(served["settings"], no_auth=False)
 
 
 def test_the_documented_docker_runs_publish_on_loopback_and_their_host_header_is_accepted(
@@ -479,7 +479,7 @@ def test_the_documented_docker_runs_publish_on_loopback_and_their_host_header_is
         for port in ports:
             host_ip, host_port, container_port = port.split(":")
             assert host_ip == "127.0.0.1" and int(container_port) == settings.port == exposed_port(), port
-            allowed = server.serve.transport_security(settings).allowed_hosts
+            allowed = serving.transport_security(settings).allowed_hosts
             assert {f"localhost:{host_port}", f"127.0.0.1:{host_port}"} <= set(allowed), port
             assert settings.mcp_url() == f"http://localhost:{host_port}/mcp"
 
@@ -539,9 +539,19 @@ def wheel_sources() -> set[str]:
     """Every file the wheel is built from, as pyproject.toml's setuptools settings name them."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     setuptools = project["tool"]["setuptools"]
-    folders = {
-        name: setuptools.get("package-dir", {}).get(name, name.replace(".", "/")) for name in setuptools["packages"]
-    }
+    mapped: dict[str, str] = setuptools.get("package-dir", {})
+
+    def folder_of(package: str) -> str:
+        """Where setuptools finds `package`: under the folder of its longest mapped prefix (shopdesk.tools is
+        server/tools, as shopdesk is server/), else the folder its dotted name spells."""
+        parts = package.split(".")
+        for cut in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:cut])
+            if prefix in mapped:
+                return "/".join([mapped[prefix], *parts[cut:]])
+        return package.replace(".", "/")
+
+    folders = {name: folder_of(name) for name in setuptools["packages"]}
     files = {"pyproject.toml", project["project"]["readme"], *project["project"]["license-files"]}
     for package, folder in folders.items():
         assert (ROOT / folder).is_dir(), folder
@@ -616,7 +626,11 @@ def test_the_wheel_builds_from_what_the_dockerfile_copies(tmp_path: Path) -> Non
     wheel = build_wheel(workdir, out)
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    assert {"server/__main__.py", "server/bundled_data/tau2-retail/db.json.gz", "server/views/order.html"} <= names
+    assert {
+        "shopdesk/__main__.py",
+        "shopdesk/bundled_data/tau2-retail/db.json.gz",
+        "shopdesk/views/order.html",
+    } <= names
     # ... and that is what is installed, with asyncpg, from the context rather than from PyPI.
     assert [rest for word, rest in build if word == "RUN" and "pip install '.[postgres]'" in rest]
 
@@ -708,7 +722,7 @@ def test_the_replicas_share_the_auth_file_that_admin_writes(
     assert capsys.readouterr().out.startswith("sdt_")
     for service in replicas(compose).values():
         env = under(tmp_path, compose_env(service), folder)
-        server.serve.check_exposure(shopdesk(service["command"], env, monkeypatch)["settings"], no_auth=False)
+        serving.check_exposure(shopdesk(service["command"], env, monkeypatch)["settings"], no_auth=False)
 
 
 def test_the_replicas_accept_the_host_header_nginx_passes_on(
@@ -722,7 +736,7 @@ def test_the_replicas_accept_the_host_header_nginx_passes_on(
     for name, service in replicas(compose).items():
         settings: Settings = shopdesk(service["command"], compose_env(service), monkeypatch)["settings"]
         assert settings.mcp_url() == f"http://localhost:{host_port}/mcp", name
-        allowed = server.serve.transport_security(settings).allowed_hosts
+        allowed = serving.transport_security(settings).allowed_hosts
         assert {f"localhost:{host_port}", f"{host_ip}:{host_port}"} <= set(allowed), name
     assert directives(blocks(nginx, "server")[0], "listen") == [[container_port]]
 

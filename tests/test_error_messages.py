@@ -14,11 +14,11 @@ import pytest
 from mcp import Client
 from shop_support import call, connected, find_order, refused, snapshot
 
-from server.app import build_server
-from server.errors import MESSAGE_BUDGET, NEXT_STEP_BUDGET
-from server.policy import _WHAT_NEXT_BY_STATUS
-from server.settings import Settings
-from server.shop import Shop
+from shopdesk.app import build_server
+from shopdesk.errors import MESSAGE_BUDGET, NEXT_STEP_BUDGET
+from shopdesk.policy import _WHAT_NEXT_BY_STATUS
+from shopdesk.settings import Settings
+from shopdesk.shop import Shop
 
 HOSTILE = "\x00\x1b[31m\u202eevil\n" + "x" * 100_000
 

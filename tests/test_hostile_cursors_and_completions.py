@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from mcp import Client
 from mcp.types import PromptReference, ResourceTemplateReference
 
-from server.errors import MESSAGE_BUDGET
-from server.repositories.tickets import ticket_key
+from shopdesk.errors import MESSAGE_BUDGET
+from shopdesk.repositories.tickets import ticket_key
 
 PROPERTY = hypothesis.settings(
     max_examples=40,

@@ -1,7 +1,7 @@
 """Who may do what, over real HTTP: bearer tokens, scopes, revocation, customer binding, read-only mode,
 exposure checks, Host checks, health, metrics, JSON logs and the request size limit.
 
-Every test talks to `python -m server serve --transport http` running as a subprocess on 127.0.0.1.
+Every test talks to `python -m shopdesk serve --transport http` running as a subprocess on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from mcp.shared.exceptions import MCPError
 from prometheus_client.parser import text_string_to_metric_families
 from shop_support import call, connected, refused
 
-from server.access import TOOL_SCOPES
-from server.settings import Settings, default_auth_file
-from server.tokens import AuthFile
+from shopdesk.access import TOOL_SCOPES
+from shopdesk.settings import Settings, default_auth_file
+from shopdesk.tokens import AuthFile
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
 
@@ -160,7 +160,7 @@ async def test_a_token_revoked_while_serving_stops_at_the_next_request_and_other
 
 def test_a_token_revoked_with_the_cli_gets_401(shop: Shop) -> None:
     created = subprocess.run(
-        [sys.executable, "-m", "server", "token", "create", "--subject", "cli", "--scopes", "catalog:read"]
+        [sys.executable, "-m", "shopdesk", "token", "create", "--subject", "cli", "--scopes", "catalog:read"]
         + ["--db", str(shop.db)],
         capture_output=True,
         text=True,
@@ -173,7 +173,7 @@ def test_a_token_revoked_with_the_cli_gets_401(shop: Shop) -> None:
     assert post(shop.url, token).status_code == 200
     token_id = token.split("_")[1]
     revoked = subprocess.run(
-        [sys.executable, "-m", "server", "token", "revoke", token_id, "--db", str(shop.db)],
+        [sys.executable, "-m", "shopdesk", "token", "revoke", token_id, "--db", str(shop.db)],
         capture_output=True,
         text=True,
         env=env(),
@@ -246,7 +246,7 @@ async def test_read_only_stdio_lists_only_read_tools(tmp_path: Path, tau2_templa
     db = copy_shop(tau2_template, tmp_path)
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "server", "serve", "--read-only", "--db", str(db)],
+        args=["-m", "shopdesk", "serve", "--read-only", "--db", str(db)],
         env=env(),
         cwd=str(tmp_path),
     )
@@ -262,7 +262,7 @@ async def test_read_only_stdio_lists_only_read_tools(tmp_path: Path, tau2_templa
 def test_binding_every_address_without_an_auth_file_refuses_to_start(tmp_path: Path, tau2_template: Path) -> None:
     db = copy_shop(tau2_template, tmp_path)
     run = subprocess.run(
-        [sys.executable, "-m", "server", "serve", "--transport", "http", "--host", "0.0.0.0"]
+        [sys.executable, "-m", "shopdesk", "serve", "--transport", "http", "--host", "0.0.0.0"]
         + ["--port", str(free_port()), "--db", str(db)],
         capture_output=True,
         text=True,

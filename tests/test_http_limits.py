@@ -16,8 +16,8 @@ import pytest
 from http_support import copy_shop, running
 from prometheus_client.parser import text_string_to_metric_families
 
-from server.settings import default_auth_file
-from server.tokens import AuthFile
+from shopdesk.settings import default_auth_file
+from shopdesk.tokens import AuthFile
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk server process
 

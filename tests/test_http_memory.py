@@ -14,9 +14,9 @@ import uvicorn
 from conftest import free_port
 from http_support import copy_shop
 
-from server.app import build_server
-from server.serve import http_app, listening_socket
-from server.settings import Settings
+from shopdesk.app import build_server
+from shopdesk.serve import http_app, listening_socket
+from shopdesk.settings import Settings
 
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 INITIALIZE = {

@@ -17,12 +17,12 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import LoggingMessageNotificationParams, PromptReference, ResourceTemplateReference
 from shop_support import call, connected, find_order
 
-from server import resources
-from server.access import AccessGate, Caller
-from server.app import build_server
-from server.prompts import PROMPT_TOOLS
-from server.settings import Settings
-from server.toolsets import ALL_TOOLS, TOOLSETS
+from shopdesk import resources
+from shopdesk.access import AccessGate, Caller
+from shopdesk.app import build_server
+from shopdesk.prompts import PROMPT_TOOLS
+from shopdesk.settings import Settings
+from shopdesk.toolsets import ALL_TOOLS, TOOLSETS
 
 ORDER_TEMPLATE = "shopdesk://orders/{order_id}"
 

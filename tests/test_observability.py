@@ -25,7 +25,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 from shop_support import connected
 
-from server.observability import (
+from shopdesk.observability import (
     CALL_INFO,
     SDK_SERVER_LOGGER,
     CallObserver,
@@ -35,8 +35,8 @@ from server.observability import (
     healthz_endpoint,
     metrics_endpoint,
 )
-from server.settings import default_auth_file
-from server.tokens import AuthFile
+from shopdesk.settings import default_auth_file
+from shopdesk.tokens import AuthFile
 
 EMAIL = "jane.doe1234@example.com"
 

@@ -15,7 +15,7 @@ import pytest
 from mcp.client.stdio import StdioServerParameters
 from shop_support import build_wheel, connected
 
-from server import __version__
+from shopdesk import __version__
 
 pytestmark = pytest.mark.slow  # builds and installs the wheel, runs it as processes
 
@@ -41,21 +41,22 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_holds_the_packages_and_the_data_only(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        data = {name: archive.read(f"server/bundled_data/tau2-retail/{name}") for name in DATA}
+        data = {name: archive.read(f"shopdesk/bundled_data/tau2-retail/{name}") for name in DATA}
     dist_info = f"shopdesk_mcp-{__version__}.dist-info"
-    assert {name.split("/")[0] for name in names} == {"server", "client_demo", dist_info}
+    # Import names of our own: the folders server/ and client_demo/ install as shopdesk and shopdesk_demo.
+    assert {name.split("/")[0] for name in names} == {"shopdesk", "shopdesk_demo", dist_info}
     assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "bench/", ".ci/", "packaging/"))]
     # Every module of both packages (a new subpackage must be listed in pyproject.toml), and nothing more.
     modules = {
-        p.relative_to(ROOT).as_posix()
-        for package in ("server", "client_demo")
-        for p in (ROOT / package).rglob("*.py")
+        f"{package}/{p.relative_to(ROOT / folder).as_posix()}"
+        for folder, package in (("server", "shopdesk"), ("client_demo", "shopdesk_demo"))
+        for p in (ROOT / folder).rglob("*.py")
         if "__pycache__" not in p.parts
     }
     assert {n for n in names if n.endswith(".py")} == modules
     assert {n for n in names if not n.endswith(".py") and not n.startswith(dist_info)} == {
-        f"server/bundled_data/tau2-retail/{name}" for name in DATA
-    } | {f"server/views/{name}" for name in VIEWS}
+        f"shopdesk/bundled_data/tau2-retail/{name}" for name in DATA
+    } | {f"shopdesk/views/{name}" for name in VIEWS}
     for name, content in data.items():
         assert content == (ROOT / "data" / "tau2-retail" / name).read_bytes()
 
@@ -67,8 +68,8 @@ def test_the_wheel_names_the_distribution_and_its_commands(wheel: Path) -> None:
     assert "Name: shopdesk-mcp\n" in metadata and f"Version: {__version__}\n" in metadata
     assert "Requires-Dist: platformdirs" in metadata
     for command in ("shopdesk", "shopdesk-mcp"):
-        assert f"{command} = server.__main__:main" in scripts
-    assert "shopdesk-demo = client_demo.__main__:main" in scripts
+        assert f"{command} = shopdesk.__main__:main" in scripts
+    assert "shopdesk-demo = shopdesk_demo.__main__:main" in scripts
 
 
 def test_installed_away_from_the_checkout_it_imports_the_bundled_shop(wheel: Path, tmp_path: Path) -> None:
@@ -96,30 +97,31 @@ def test_installed_away_from_the_checkout_it_imports_the_bundled_shop(wheel: Pat
         return done.stdout
 
     where = run(
-        "-c", "import server.tau2, server.settings as s; print(server.tau2.BUNDLED_DB); print(s.default_db_path())"
+        "-c",
+        "import shopdesk.tau2, shopdesk.settings as s; print(shopdesk.tau2.BUNDLED_DB); print(s.default_db_path())",
     )
     bundled, default_db = map(Path, where.split())
     assert bundled.is_relative_to(target) and bundled.is_file()
     assert default_db == tmp_path / "xdg" / "shopdesk" / "shopdesk.sqlite3"  # the user's data folder on Linux
     shop = tmp_path / "tau2.sqlite3"
-    out = run("-m", "server", "--db", str(shop), "import-tau2")
+    out = run("-m", "shopdesk", "--db", str(shop), "import-tau2")
     assert "the bundled τ² retail shop" in out and "500 customers, " in out and "50 products, " in out, out
     assert shop.is_file()
     # On a fresh install the user's data folder does not exist yet; the first command makes it.
     assert not default_db.parent.exists()
-    run("-m", "server", "init", "--customers", "3", "--orders", "3")
+    run("-m", "shopdesk", "init", "--customers", "3", "--orders", "3")
     assert default_db.is_file()
 
 
 def test_importing_and_building_the_server_does_not_import_anthropic(tmp_path: Path) -> None:
     code = (
         "import sys, asyncio, pathlib\n"
-        "import server.__main__, server.serve\n"
-        "from server.app import build_server\n"
-        "from server.settings import Settings\n"
+        "import shopdesk.__main__, shopdesk.serve\n"
+        "from shopdesk.app import build_server\n"
+        "from shopdesk.settings import Settings\n"
         "s = build_server(Settings(db_path=pathlib.Path(sys.argv[1])))\n"
         "assert asyncio.run(s.list_tools())\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('anthropic', 'client_demo')))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('anthropic', 'shopdesk_demo')))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "x.sqlite3")], capture_output=True, text=True, timeout=60
@@ -145,7 +147,7 @@ async def test_the_server_serves_with_anthropic_unimportable(tmp_path: Path) -> 
     env["PYTHONPATH"] = os.pathsep.join([str(poison.parent), str(ROOT)])
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "server", "serve", "--db", str(tmp_path / "shop.sqlite3")],
+        args=["-m", "shopdesk", "serve", "--db", str(tmp_path / "shop.sqlite3")],
         env=env,
         cwd=str(tmp_path),
     )

@@ -65,7 +65,7 @@ def peers() -> None:
 
 def server_command(db: Path, *options: str) -> list[str]:
     """`shopdesk serve` over stdio on `db`, from this checkout."""
-    return [sys.executable, "-m", "server", "serve", "--db", str(db), *options]
+    return [sys.executable, "-m", "shopdesk", "serve", "--db", str(db), *options]
 
 
 def node(*args: str | Path, timeout: float = 120, **options: Any) -> subprocess.CompletedProcess[str]:

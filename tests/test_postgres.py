@@ -22,10 +22,10 @@ from mcp.client.streamable_http import streamable_http_client
 from pg_support import PostgresServer
 from shop_support import call, connected, refused, tau2_text
 
-from server.database import open_database
-from server.db import MIGRATION_SCRIPTS, Database, DatabaseUnavailable
-from server.postgres import PostgresDatabase, translate
-from server.tau2 import import_into
+from shopdesk.database import open_database
+from shopdesk.db import MIGRATION_SCRIPTS, Database, DatabaseUnavailable
+from shopdesk.postgres import PostgresDatabase, translate
+from shopdesk.tau2 import import_into
 
 pytestmark = pytest.mark.slow  # starts PostgreSQL and shopdesk processes
 
@@ -99,7 +99,7 @@ async def test_an_unreachable_server_is_one_line_without_the_password(postgres_s
 
 def test_the_cli_fills_an_empty_database_and_refuses_a_full_one(empty_database: str, tmp_path: Path) -> None:
     def shopdesk(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "server", *args, "--db", empty_database]
+        command = [sys.executable, "-m", "shopdesk", *args, "--db", empty_database]
         return subprocess.run(command, capture_output=True, text=True, env=env(), cwd=tmp_path, timeout=120)
 
     first = shopdesk("import-tau2")
@@ -114,8 +114,8 @@ def test_the_cli_fills_an_empty_database_and_refuses_a_full_one(empty_database: 
 
 
 async def test_read_only_serves_reads_and_refuses_writes(shop_url: str, tmp_path: Path) -> None:
-    from server.app import build_server
-    from server.settings import Settings
+    from shopdesk.app import build_server
+    from shopdesk.settings import Settings
 
     settings = Settings(db_path=tmp_path / "unused", db_url=shop_url, read_only=True)
     async with connected(build_server(settings)) as client:

@@ -30,11 +30,11 @@ from mcp import Client
 from mcp.types import CallToolResult, TextContent
 from shop_support import call, connected
 
-from server.access import TOOL_SCOPES
-from server.app import build_server
-from server.db import Database
-from server.repositories import audit
-from server.settings import Settings
+from shopdesk.access import TOOL_SCOPES
+from shopdesk.app import build_server
+from shopdesk.db import Database
+from shopdesk.repositories import audit
+from shopdesk.settings import Settings
 
 T = TypeVar("T")
 # Tools that open tickets first, so that later tools meet tickets to work on.

@@ -13,10 +13,10 @@ from mcp.types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult
 from shop_support import call, connected, find_order
 from test_access import bound  # noqa: F401  (the fixture: a session bound to one customer, in process and over HTTP)
 
-from server.app import build_server
-from server.db import Database
-from server.repositories import audit
-from server.settings import Settings
+from shopdesk.app import build_server
+from shopdesk.db import Database
+from shopdesk.repositories import audit
+from shopdesk.settings import Settings
 
 
 class Client_:

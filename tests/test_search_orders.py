@@ -8,8 +8,8 @@ import pytest
 from mcp import Client
 from shop_support import call, connected, refused
 
-from server.app import build_server
-from server.settings import Settings
+from shopdesk.app import build_server
+from shopdesk.settings import Settings
 
 
 @pytest.fixture

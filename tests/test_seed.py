@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from server.db import Database
-from server.seed import generate_into
-from server.tau2 import export
+from shopdesk.db import Database
+from shopdesk.seed import generate_into
+from shopdesk.tau2 import export
 
 
 async def generated(path: Path, **size: int) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from server import seed
-from server.db import MIGRATIONS, Database, build_new
-from server.repositories import bulk
-from server.repositories.rows import Connection
+from shopdesk import seed
+from shopdesk.db import MIGRATIONS, Database, build_new
+from shopdesk.repositories import bulk
+from shopdesk.repositories.rows import Connection
 
 CUSTOMERS, ORDERS, SEED = 300, 1_000, 3
 

@@ -40,9 +40,9 @@ from hypothesis.stateful import (
 from mcp.types import CallToolResult
 from shop_support import connected
 
-from server.app import build_server
-from server.settings import Settings
-from server.writes import REPLAY_META
+from shopdesk.app import build_server
+from shopdesk.settings import Settings
+from shopdesk.writes import REPLAY_META
 
 T = TypeVar("T")
 

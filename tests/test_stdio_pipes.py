@@ -25,9 +25,9 @@ from pathlib import Path
 
 import anyio
 
-from server.app import build_server
-from server.settings import Settings
-from server.stdio_pipes import run_stdio, served_without_threads
+from shopdesk.app import build_server
+from shopdesk.settings import Settings
+from shopdesk.stdio_pipes import run_stdio, served_without_threads
 
 server = build_server(Settings(db_path=Path(sys.argv[1])))
 PIPES = served_without_threads()  # asked before serving: while serving, fds 0 and 1 point elsewhere
@@ -53,9 +53,9 @@ from pathlib import Path
 
 import anyio
 
-from server.app import build_server
-from server.settings import Settings
-from server.stdio_pipes import run_stdio
+from shopdesk.app import build_server
+from shopdesk.settings import Settings
+from shopdesk.stdio_pipes import run_stdio
 
 server = build_server(Settings(db_path=Path(sys.argv[1])))
 
@@ -113,7 +113,7 @@ async def _exchange(db: Path, lines: list[bytes], answers: set[int | None]) -> d
     """Send `lines` to `shopdesk serve` over pipes (in one write), and read until the given ids are answered
     (None: an answer with id null)."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server", "serve", "--db", str(db),
+        sys.executable, "-m", "shopdesk", "serve", "--db", str(db),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         env=server_env(), limit=1 << 20,
     )  # fmt: skip
@@ -193,7 +193,7 @@ async def test_the_official_client_gets_an_error_for_a_1_mb_argument_not_a_timeo
 ) -> None:
     db = copy_shop(tau2_template, tmp_path)
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "server", "serve", "--db", str(db)], env=server_env(), cwd=str(tmp_path)
+        command=sys.executable, args=["-m", "shopdesk", "serve", "--db", str(db)], env=server_env(), cwd=str(tmp_path)
     )
     with (tmp_path / "stderr.txt").open("w") as errlog:
         async with connected(stdio_client(params, errlog=errlog)) as client:
@@ -212,7 +212,7 @@ async def test_many_messages_in_one_write_are_each_answered(tmp_path: Path, tau2
 
 
 def test_stdio_is_served_without_threads_only_on_pipes(tmp_path: Path) -> None:
-    probe = [sys.executable, "-c", "from server.stdio_pipes import served_without_threads as s; print(s())"]
+    probe = [sys.executable, "-c", "from shopdesk.stdio_pipes import served_without_threads as s; print(s())"]
     piped = subprocess.run(probe, stdin=subprocess.PIPE, capture_output=True, env=server_env(), check=True)
     assert piped.stdout.strip() == b"True"
     a_file = tmp_path / "input.txt"

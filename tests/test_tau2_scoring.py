@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from client_demo.tau2 import (
+from shopdesk_demo.tau2 import (
     Action,
     Replayer,
     Task,
@@ -29,7 +29,7 @@ from client_demo.tau2 import (
     score,
     select,
 )
-from client_demo.tau2.tasks import SPLIT_FILE, TASKS_FILE
+from shopdesk_demo.tau2.tasks import SPLIT_FILE, TASKS_FILE
 
 # The async tests share one event loop, so the replayers (one server each, built once) serve the whole module.
 module_loop = pytest.mark.asyncio(loop_scope="module")

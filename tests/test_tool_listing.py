@@ -14,11 +14,11 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.server.apps import Apps
 from shop_support import connected
 
-from server import apps_ui
-from server.access import TOOL_SCOPES
-from server.app import build_server
-from server.settings import Settings
-from server.toolsets import ALL_TOOLS, TOOL_VERSIONS, TOOLSETS, ToolChoiceError, chosen_tools
+from shopdesk import apps_ui
+from shopdesk.access import TOOL_SCOPES
+from shopdesk.app import build_server
+from shopdesk.settings import Settings
+from shopdesk.toolsets import ALL_TOOLS, TOOL_VERSIONS, TOOLSETS, ToolChoiceError, chosen_tools
 
 TAU2_TOOLS = {
     "find_user_id_by_email": ["email"],
@@ -230,7 +230,7 @@ async def test_toolsets_apply_over_http_and_stdio_alike(tmp_path: Path, tau2_tem
             over_http = sorted(t.name for t in (await client.list_tools()).tools)
     chosen = {"SHOPDESK_TOOLSETS": "tickets", "SHOPDESK_TOOLS": "get_order_details"}
     stdio = StdioServerParameters(
-        command=sys.executable, args=["-m", "server", "serve", "--db", str(db)], env={**env(), **chosen}
+        command=sys.executable, args=["-m", "shopdesk", "serve", "--db", str(db)], env={**env(), **chosen}
     )
     async with connected(stdio) as client:
         over_stdio = sorted(t.name for t in (await client.list_tools()).tools)

@@ -23,7 +23,7 @@ from mcp import Client
 from shop_support import ROOT
 from tool_compat import DEPRECATED, VERSION, breaking_changes, check_successor
 
-from server import __version__
+from shopdesk import __version__
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
 

@@ -19,7 +19,7 @@ async def test_stdio_subprocess_creates_demo_shop_and_answers(tmp_path: Path) ->
     db_path = tmp_path / "new-shop.sqlite3"
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "server", "serve", "--db", str(db_path)],
+        args=["-m", "shopdesk", "serve", "--db", str(db_path)],
         env=server_env(),
         cwd=str(tmp_path),
     )
@@ -74,7 +74,7 @@ def test_stdio_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
         '"capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}\n'
     )
     run = subprocess.run(
-        [sys.executable, "-m", "server", "serve", "--db", str(tmp_path / "raw.sqlite3")],
+        [sys.executable, "-m", "shopdesk", "serve", "--db", str(tmp_path / "raw.sqlite3")],
         input=initialize,
         capture_output=True,
         text=True,
@@ -121,7 +121,7 @@ def test_a_dropped_http_stream_resumes_from_its_last_event(tmp_path: Path, tau2_
 def test_the_http_socket_sends_small_answers_at_once() -> None:
     """TCP_NODELAY on the listening socket, inherited by each connection: an SSE answer does not wait for the
     client's delayed ACK (it cost about 40 ms a call)."""
-    from server.serve import listening_socket
+    from shopdesk.serve import listening_socket
 
     with listening_socket("127.0.0.1", 0) as listener:
         with socket.create_connection(listener.getsockname()):

@@ -10,7 +10,7 @@ import hypothesis
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.unreadable_lines import request_id
+from shopdesk.unreadable_lines import request_id
 
 PROPERTY = hypothesis.settings(max_examples=200, deadline=None, derandomize=True, database=None)
 

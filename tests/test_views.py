@@ -25,9 +25,9 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID, Apps
 from mcp.types import ElicitRequestParams, ElicitResult
 from shop_support import ROOT, call, connected, find_order, open_shop, snapshot
 
-from server import apps_ui
-from server.app import build_server
-from server.settings import Settings
+from shopdesk import apps_ui
+from shopdesk.app import build_server
+from shopdesk.settings import Settings
 
 APPS = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
 REQUIRED = os.environ.get("SHOPDESK_REQUIRE_PEERS") == "1"

@@ -15,11 +15,11 @@ import pytest
 from mcp import Client
 from shop_support import call, connected, db_arg, find_order, refused, server_env, snapshot
 
-from server.app import build_server
-from server.db import Database
-from server.repositories import audit
-from server.settings import Settings
-from server.writes import REPLAY_META
+from shopdesk.app import build_server
+from shopdesk.db import Database
+from shopdesk.repositories import audit
+from shopdesk.settings import Settings
+from shopdesk.writes import REPLAY_META
 
 TICKET = {"subject": "Parcel", "message": "Where is my parcel? Call me at 555-0100."}
 
@@ -149,7 +149,7 @@ async def test_the_audit_log_is_read_with_cursor_pages(client: Client, tau2_data
 def test_the_audit_command_prints_lines_and_json(settings: Settings, tmp_path: Path) -> None:
     def shopdesk(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "server", *args, "--db", db_arg(settings)],
+            [sys.executable, "-m", "shopdesk", *args, "--db", db_arg(settings)],
             capture_output=True, text=True, env=server_env(), cwd=tmp_path, timeout=60,
         )  # fmt: skip
 
@@ -197,7 +197,7 @@ async def test_a_write_nobody_is_asked_about_reads_only_in_its_transaction(
 ) -> None:
     # A client that cannot ask the person (no elicitation) under --confirm auto, or --confirm off: there is
     # no preview to show, so the records are read once, by the write's own transaction.
-    from server.shop import Shop
+    from shopdesk.shop import Shop
 
     order_id = find_order(tau2_data, "pending")["order_id"]
     shop = Shop(replace(settings, confirm=mode))

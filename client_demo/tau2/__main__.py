@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import anthropic
 
-from server import __version__
+from shopdesk import __version__
 
 from ..pricing import SMALL_MODEL
 from .customer import DEFAULT_MODEL as CUSTOMER_MODEL

@@ -1,6 +1,6 @@
 """Running τ² retail tasks end to end: the demo's agent, a simulated customer, shopdesk over MCP.
 
-One trial: a fresh copy of the τ² shop; `python -m server serve --db <copy> --confirm off` as a stdio MCP server;
+One trial: a fresh copy of the τ² shop; `python -m shopdesk serve --db <copy> --confirm off` as a stdio MCP server;
 the demo's `Agent` with the server's tools and its policy (shopdesk://policy) added to its system prompt; a
 simulated customer (customer.py); the two talk until the customer (or the agent) stops or a bound ends the run;
 then the shop the run left is scored against the shop after the task's gold actions (scoring.py).
@@ -32,8 +32,8 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.types import TextResourceContents
 
-from server.db import Database
-from server.tau2 import import_into, read_text
+from shopdesk.db import Database
+from shopdesk.tau2 import import_into, read_text
 
 from ..loop import Agent, Limits, Options
 from ..pricing import SMALL_MODEL, Usage
@@ -169,7 +169,7 @@ def server_parameters(db_path: Path) -> StdioServerParameters:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPDESK_")}
     # A trial's copy is thrown away afterwards: NORMAL syncs less, and only a power cut could lose a write.
     env.update(SHOPDESK_LOG_LEVEL="WARNING", SHOPDESK_SYNCHRONOUS="NORMAL")
-    args = ["-m", "server", "serve", "--db", str(db_path), "--confirm", "off"]
+    args = ["-m", "shopdesk", "serve", "--db", str(db_path), "--confirm", "off"]
     return StdioServerParameters(command=sys.executable, args=args, env=env)
 
 

@@ -25,10 +25,10 @@ from typing import Any
 
 from mcp import Client
 
-from server.app import build_server
-from server.db import Database
-from server.settings import Settings
-from server.tau2 import export
+from shopdesk.app import build_server
+from shopdesk.db import Database
+from shopdesk.settings import Settings
+from shopdesk.tau2 import export
 
 from .tasks import Action, Task
 

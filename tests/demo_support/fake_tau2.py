@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from client_demo.tau2.customer import GUIDELINES
+from shopdesk_demo.tau2.customer import GUIDELINES
 
 from .fake_anthropic import FakeMessagesAPI, message, sse_events
 
