@@ -186,18 +186,18 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         help=f"the most HTTP sessions open at once (default {defaults.max_sessions})",
     )
     serve.add_argument(
-        "--max-sessions-per-subject",
+        "--max-sessions-per-token",
         type=lambda text: _whole_number(text, least=1),
-        default=defaults.max_sessions_per_subject,
+        default=defaults.max_sessions_per_token,
         metavar="N",
-        help=f"the most HTTP sessions one token subject may hold open (default {defaults.max_sessions_per_subject})",
+        help=f"the most HTTP sessions one token may hold open (default {defaults.max_sessions_per_token})",
     )
     serve.add_argument(
         "--rate-limit",
         type=_rate,
         default=defaults.rate_limit,
         metavar="PER_SECOND",
-        help=f"HTTP requests a second one token subject may make on average, 0 for no limit "
+        help=f"HTTP requests a second one token may make on average, 0 for no limit "
         f"(default {defaults.rate_limit:g}; never applied without an auth file)",
     )
     serve.add_argument(
@@ -205,8 +205,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         type=lambda text: _whole_number(text, least=1),
         default=defaults.rate_burst,
         metavar="N",
-        help=f"HTTP requests one token subject may make at once before --rate-limit applies "
-        f"(default {defaults.rate_burst})",
+        help=f"HTTP requests one token may make at once before --rate-limit applies (default {defaults.rate_burst})",
     )
     serve.add_argument(
         "--read-timeout",
@@ -386,7 +385,7 @@ _SERVE_SETTINGS = (
     "log_format",
     "session_idle_timeout",
     "max_sessions",
-    "max_sessions_per_subject",
+    "max_sessions_per_token",
     "rate_limit",
     "rate_burst",
     "read_timeout",
@@ -456,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
             read_only=False,
             session_idle_timeout=600,
             max_sessions=500,
-            max_sessions_per_subject=50,
+            max_sessions_per_token=50,
             rate_limit=10,
             rate_burst=50,
             read_timeout=30,

@@ -84,3 +84,23 @@ async def _json(send: Send, status: int, body: object, *extra: tuple[bytes, byte
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
+
+
+class NoStandingStreams:
+    """ASGI middleware for `/mcp` when stateless: a GET is answered 405, as Streamable HTTP lets a server that
+    offers no stream of its own do. The SDK would otherwise hold a GET's stream open for good (nothing can
+    ever reach it: the next request may go to another replica), outside every session cap, and answer one
+    with `Last-Event-ID` with a 500 (it has no events to replay)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            message = "This server is stateless: it sends nothing outside the answer to a POST."
+            body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": INVALID_REQUEST, "message": message}})
+            headers = [(b"content-type", b"application/json"), (b"allow", b"POST, DELETE")]
+            await send({"type": "http.response.start", "status": 405, "headers": headers})
+            await send({"type": "http.response.body", "body": body.encode()})
+            return
+        await self.app(scope, receive, send)

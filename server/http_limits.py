@@ -1,16 +1,18 @@
-"""No token subject can starve the others: a cap on its open sessions and a rate limit on its requests.
+"""No token can starve the others: a cap on its open sessions and a rate limit on its requests.
 
-`SubjectLimits` is an ASGI middleware around the `/mcp` endpoint. It runs after the SDK's bearer
-authentication, so it knows the token's subject (`scope["user"]`); a request without a token (the
-local operator on loopback, or one the SDK is about to answer 401) passes untouched.
+`TokenLimits` is an ASGI middleware around the `/mcp` endpoint. It runs after the SDK's bearer
+authentication, so it knows the token (`scope["user"]`); a request without a token (the local operator on
+loopback, or one the SDK is about to answer 401) passes untouched. The limits are the token's own, not its
+subject's: tokens that share a subject (a web chat's, one bound to each customer) would otherwise let one
+customer's sessions and requests starve every other customer's.
 
-- Rate: a token bucket per subject (`rate` requests a second, up to `burst` at once). Over it, the
+- Rate: a token bucket per token (`rate` requests a second, up to `burst` at once). Over it, the
   request is answered 429 with `Retry-After` and counted in `shopdesk_rate_limited_total{limit="rate"}`. A DELETE,
   which only ends a session, is never limited.
 - Sessions: a request that would open a session (POST without `Mcp-Session-Id`) is refused 429 when
-  the subject already holds `max_sessions` of them, counting its openings still in flight. The
+  the token already holds `max_sessions` of them, counting its openings still in flight. The
   session id is learnt from the `Mcp-Session-Id` header of the answer that opened it; whether it is
-  still open is asked of the SDK's session manager at the subject's next opening (`SessionBook`), so a
+  still open is asked of the SDK's session manager at the token's next opening (`SessionBook`), so a
   session that ended in any way, a DELETE, the idle timeout or a crash, stops counting.
 
 The SDK's own server-wide 503 ("Too many open sessions") gets a `Retry-After` here as well.
@@ -29,18 +31,20 @@ from typing import Literal
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .tokens import key_holder
+
 SESSION_HEADER = b"mcp-session-id"
 SESSION_RETRY_SECONDS = 30  # how soon a refused opening may try again: a session must end first
 RATE_LIMITED = -32000  # JSON-RPC's "server error" range; the HTTP status says what it is
 
 
-def subject_of(scope: Scope) -> str | None:
-    """The token subject of an authenticated request; None without a token."""
+def holder_of(scope: Scope) -> str | None:
+    """Whose limits an authenticated request counts against: its token's (as idempotency keys are, see
+    tokens.key_holder); None without a token."""
     user = scope.get("user")
     if not isinstance(user, AuthenticatedUser):
         return None
-    token = user.access_token
-    return token.subject or token.client_id
+    return key_holder(user.access_token.token)
 
 
 @dataclass
@@ -66,10 +70,10 @@ class TokenBucket:
 
 
 class SessionBook:
-    """Which sessions each subject opened, and its openings still in flight.
+    """Which sessions each token opened, and its openings still in flight.
 
     Whether a session is still open is asked of `alive` (the SDK's session manager) when it matters, at the
-    subject's next opening: a session that ended in any way (DELETE, idle timeout, crash) no longer counts, and
+    token's next opening: a session that ended in any way (DELETE, idle timeout, crash) no longer counts, and
     is dropped from the book then.
     """
 
@@ -78,25 +82,25 @@ class SessionBook:
         self.opened: dict[str, set[str]] = {}
         self.in_flight: Counter[str] = Counter()
 
-    def admit(self, subject: str, limit: int) -> bool:
-        """Reserve a place for one more session of `subject`; False when it holds `limit` already."""
-        live = {session_id for session_id in self.opened.get(subject, ()) if self.alive(session_id)}
+    def admit(self, holder: str, limit: int) -> bool:
+        """Reserve a place for one more session of `holder`; False when it holds `limit` already."""
+        live = {session_id for session_id in self.opened.get(holder, ()) if self.alive(session_id)}
         if live:
-            self.opened[subject] = live
+            self.opened[holder] = live
         else:
-            self.opened.pop(subject, None)
-        if len(live) + self.in_flight[subject] >= limit:
+            self.opened.pop(holder, None)
+        if len(live) + self.in_flight[holder] >= limit:
             return False
-        self.in_flight[subject] += 1
+        self.in_flight[holder] += 1
         return True
 
-    def settle(self, subject: str, session_id: str | None) -> None:
+    def settle(self, holder: str, session_id: str | None) -> None:
         """The opening reserved by `admit` is answered: it opened `session_id`, or (None) nothing."""
-        self.in_flight[subject] -= 1
-        if self.in_flight[subject] <= 0:
-            del self.in_flight[subject]
+        self.in_flight[holder] -= 1
+        if self.in_flight[holder] <= 0:
+            del self.in_flight[holder]
         if session_id is not None:
-            self.opened.setdefault(subject, set()).add(session_id)
+            self.opened.setdefault(holder, set()).add(session_id)
 
 
 def refusal(status: int, message: str, retry_after: int) -> tuple[Message, Message]:
@@ -113,8 +117,8 @@ def refusal(status: int, message: str, retry_after: int) -> tuple[Message, Messa
     )
 
 
-class SubjectLimits:
-    """ASGI middleware for `/mcp`: per-subject session cap and request rate (see the module's docstring)."""
+class TokenLimits:
+    """ASGI middleware for `/mcp`: per-token session cap and request rate (see the module's docstring)."""
 
     def __init__(
         self,
@@ -140,34 +144,34 @@ class SubjectLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        subject = subject_of(scope)
-        if subject is None:
+        holder = holder_of(scope)
+        if holder is None:
             await self.app(scope, receive, _with_retry_after(send))
             return
         method = scope["method"]
         if method != "DELETE" and self.rate > 0:
-            wait = self._bucket(subject).take(self.clock())
+            wait = self._bucket(holder).take(self.clock())
             if wait > 0:
                 self.on_limited("rate")
                 seconds = max(1, math.ceil(wait))
                 await _send(send, refusal(429, f"Too many requests; try again in {seconds} s.", seconds))
                 return
         if method == "POST" and _header(scope, SESSION_HEADER) is None:
-            await self._open(scope, receive, send, subject)
+            await self._open(scope, receive, send, holder)
             return
         await self.app(scope, receive, send)
 
-    def _bucket(self, subject: str) -> TokenBucket:
-        bucket = self.buckets.get(subject)
+    def _bucket(self, holder: str) -> TokenBucket:
+        bucket = self.buckets.get(holder)
         if bucket is None:
-            bucket = self.buckets[subject] = TokenBucket(self.rate, self.burst)
+            bucket = self.buckets[holder] = TokenBucket(self.rate, self.burst)
         return bucket
 
-    async def _open(self, scope: Scope, receive: Receive, send: Send, subject: str) -> None:
-        if not self.book.admit(subject, self.max_sessions):
+    async def _open(self, scope: Scope, receive: Receive, send: Send, holder: str) -> None:
+        if not self.book.admit(holder, self.max_sessions):
             self.on_limited("sessions")
             message = (
-                f"This token's subject already has {self.max_sessions} open sessions, the most it may; "
+                f"This token already has {self.max_sessions} open sessions, the most it may; "
                 "end one (DELETE) or wait for one to expire."
             )
             await _send(send, refusal(429, message, SESSION_RETRY_SECONDS))
@@ -184,7 +188,7 @@ class SubjectLimits:
             await self.app(scope, receive, learn)
         finally:
             # No session id: refused, failed, stateless, or not an initialize; nothing was opened.
-            self.book.settle(subject, opened)
+            self.book.settle(holder, opened)
 
 
 def _header(scope_or_message: Scope | Message, name: bytes) -> str | None:

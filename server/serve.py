@@ -21,8 +21,8 @@ from starlette.types import ASGIApp
 
 from .app import build_server, open_sessions
 from .event_store import keep_events_per_session, resumable_streams
-from .http_edges import EdgeGuard
-from .http_limits import SubjectLimits
+from .http_edges import EdgeGuard, NoStandingStreams
+from .http_limits import TokenLimits
 from .mcp_server import ShopServer
 from .memory import give_back_memory_as_sessions_end
 from .repositories import ownership
@@ -109,8 +109,8 @@ def _security(host: str, port: int, more_hosts: set[str], more_origins: set[str]
 
 
 def http_app(server: ShopServer, settings: Settings) -> ASGIApp:
-    """The HTTP app: the SDK's Starlette app, its /mcp route inside the per-subject limits, and the whole of it
-    behind the edge checks."""
+    """The HTTP app: the SDK's Starlette app, its /mcp route inside the per-token limits (and, stateless, with no
+    standing GET streams), and the whole of it behind the edge checks."""
     app: Starlette = server.streamable_http_app(
         host=settings.host,
         transport_security=transport_security(settings),
@@ -128,11 +128,12 @@ def http_app(server: ShopServer, settings: Settings) -> ASGIApp:
         keep_events_per_session(server.session_manager)  # never one store shared by every session
     for route in app.routes:
         if isinstance(route, Route) and route.path == "/mcp":
-            # Inside the route, so after the SDK's bearer authentication: the limits know the token's subject.
-            route.app = SubjectLimits(
-                route.app,
+            # Inside the route, so after the SDK's bearer authentication: the limits know the token.
+            inner = NoStandingStreams(route.app) if settings.stateless else route.app
+            route.app = TokenLimits(
+                inner,
                 book=server.session_book,
-                max_sessions=settings.max_sessions_per_subject,
+                max_sessions=settings.max_sessions_per_token,
                 rate=settings.rate_limit,
                 burst=settings.rate_burst,
                 on_limited=server.metrics.rate_limited,

@@ -36,9 +36,9 @@ ENVIRONMENT = {
     "SHOPDESK_SESSION_IDLE_TIMEOUT": "seconds before an idle HTTP session is closed (default 600)",
     "SHOPDESK_MAX_SESSIONS": "the most HTTP sessions open at once (default 500)",
     "SHOPDESK_STATELESS": "1 for stateless HTTP: no sessions kept, so replicas behind a load balancer share clients",
-    "SHOPDESK_MAX_SESSIONS_PER_SUBJECT": "the most HTTP sessions one token subject may hold open at once (default 50)",
-    "SHOPDESK_RATE_LIMIT": "HTTP requests per second one token subject may make, on average; 0: no limit (default 10)",
-    "SHOPDESK_RATE_BURST": "HTTP requests one token subject may make at once before the rate applies (default 50)",
+    "SHOPDESK_MAX_SESSIONS_PER_TOKEN": "the most HTTP sessions one token may hold open at once (default 50)",
+    "SHOPDESK_RATE_LIMIT": "HTTP requests per second one token may make, on average; 0: no limit (default 10)",
+    "SHOPDESK_RATE_BURST": "HTTP requests one token may make at once before the rate applies (default 50)",
     "SHOPDESK_READ_TIMEOUT": "seconds a client has to send a whole HTTP request before it is disconnected (default 30)",
     "SHOPDESK_METRICS_TOKEN": "a bearer token /metrics requires (default: none)",
     "SHOPDESK_METRICS_PORT": "serve /metrics on this port of its own instead of the main one (as --metrics-port)",
@@ -196,8 +196,8 @@ class Settings:
     )
     max_sessions: int = field(default_factory=lambda: int(_number("SHOPDESK_MAX_SESSIONS", "500", int, least=1)))
     # No token subject may starve the others (http_limits.py); the local operator (no auth file) is not limited.
-    max_sessions_per_subject: int = field(
-        default_factory=lambda: int(_number("SHOPDESK_MAX_SESSIONS_PER_SUBJECT", "50", int, least=1))
+    max_sessions_per_token: int = field(
+        default_factory=lambda: int(_number("SHOPDESK_MAX_SESSIONS_PER_TOKEN", "50", int, least=1))
     )
     rate_limit: float = field(default_factory=lambda: _number("SHOPDESK_RATE_LIMIT", "10", float, least=0))
     rate_burst: int = field(default_factory=lambda: int(_number("SHOPDESK_RATE_BURST", "50", int, least=1)))

@@ -55,7 +55,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, tau2_template: Path, tau2_dat
     _, narrow = auth.create("web-chat", ["catalog:read"], customer=mine)
     # Hundreds of requests and sessions of one subject in a few seconds: above the default per-subject limits,
     # which are not what is tested here (tests/test_http_limits.py is).
-    limits = ("--rate-limit", "10000", "--rate-burst", "10000", "--max-sessions-per-subject", "500")
+    limits = ("--rate-limit", "10000", "--rate-burst", "10000", "--max-sessions-per-token", "500")
     with running(db, *limits) as server:
 
         async def open_tickets() -> dict[str, str]:

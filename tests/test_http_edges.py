@@ -158,3 +158,28 @@ def test_a_resource_error_echoes_at_most_300_characters_of_the_uri(shop: tuple[s
     for text in texts:
         assert len(text) <= 300, len(text)
         assert not any(unicodedata.category(char) == "Cc" for char in text), text[:80]
+
+
+# --- stateless: no standing streams -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("resume", [False, True], ids=["a standing stream", "a replay by Last-Event-ID"])
+def test_a_stateless_server_answers_a_get_with_405_at_once(tmp_path: Path, tau2_template: Path, resume: bool) -> None:
+    """Not a stream held open for good (outside every session cap), nor a 500 for a replay it cannot make."""
+    db = copy_shop(tau2_template, tmp_path)
+    _, token = AuthFile(default_auth_file(db)).create("reader", ["catalog:read"])
+    headers = {"Accept": "text/event-stream", "Authorization": f"Bearer {token}", "MCP-Protocol-Version": "2025-11-25"}
+    if resume:
+        headers["Last-Event-ID"] = "1"
+    with running(db, "--stateless") as server:
+        response = httpx2.get(server.url, headers=headers, timeout=10)
+        assert post_ok(server.url, token)  # POST is served as ever
+    assert response.status_code == 405 and response.headers["Allow"] == "POST, DELETE"
+    assert "stateless" in response.json()["error"]["message"]
+
+
+def post_ok(url: str, token: str) -> bool:
+    response = httpx2.post(
+        url, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"}, content=json.dumps(INITIALIZE), timeout=10
+    )
+    return response.status_code == 200

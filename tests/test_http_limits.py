@@ -1,10 +1,12 @@
-"""No token subject can starve the others, over real HTTP: a session cap and a request rate per subject,
-answered 429 with Retry-After, while other subjects keep connecting; the local operator is not limited."""
+"""No token can starve the others, over real HTTP: a session cap and a request rate per token, answered 429
+with Retry-After, while other tokens keep connecting, those of the same subject too (a web chat's tokens, one
+bound to each customer, share a subject); the local operator is not limited."""
 
 from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -62,7 +64,7 @@ class Limited:
     url: str
     port: int
     first: str  # a token of the subject "first"
-    first_again: str  # another token of the same subject
+    first_again: str  # another token of the same subject, bound to another customer
     other: str  # a token of the subject "other"
 
 
@@ -74,8 +76,10 @@ def shop_folder(tmp_path: Path, tau2_template: Path) -> tuple[Path, AuthFile]:
 
 def limited(shop_folder: tuple[Path, AuthFile], *args: str) -> Iterator[Limited]:
     db, auth = shop_folder
-    _, first = auth.create("first", ["catalog:read"])
-    _, first_again = auth.create("first", ["catalog:read"])
+    with sqlite3.connect(db) as conn:
+        customers = [row[0] for row in conn.execute("SELECT user_id FROM customers ORDER BY user_id LIMIT 2")]
+    _, first = auth.create("first", ["catalog:read"], customer=customers[0])
+    _, first_again = auth.create("first", ["catalog:read"], customer=customers[1])
     _, other = auth.create("other", ["catalog:read"])
     with running(db, *args) as server:
         yield Limited(server.url, server.port, first, first_again, other)
@@ -83,7 +87,7 @@ def limited(shop_folder: tuple[Path, AuthFile], *args: str) -> Iterator[Limited]
 
 @pytest.fixture
 def capped(shop_folder: tuple[Path, AuthFile]) -> Iterator[Limited]:
-    yield from limited(shop_folder, "--max-sessions-per-subject", "2", "--rate-limit", "0")
+    yield from limited(shop_folder, "--max-sessions-per-token", "2", "--rate-limit", "0")
 
 
 @pytest.fixture
@@ -94,10 +98,11 @@ def throttled(shop_folder: tuple[Path, AuthFile]) -> Iterator[Limited]:
 # --- sessions -----------------------------------------------------------------------------------
 
 
-def test_a_subject_at_its_session_cap_is_refused_while_another_subject_connects(capped: Limited) -> None:
+def test_a_token_at_its_session_cap_is_refused_while_other_tokens_connect(capped: Limited) -> None:
     assert post(capped.url, capped.first).status_code == 200
-    assert post(capped.url, capped.first_again).status_code == 200  # the same subject, another token
+    assert post(capped.url, capped.first).status_code == 200
     assert_refused(post(capped.url, capped.first))
+    assert post(capped.url, capped.first_again).status_code == 200  # the same subject, another token
     assert post(capped.url, capped.other).status_code == 200
     assert metric(capped.port, "shopdesk_rate_limited_total", {"limit": "sessions"}) == 1
 
@@ -110,7 +115,7 @@ def test_a_session_ended_with_delete_frees_its_place(capped: Limited) -> None:
 
 
 def test_a_session_closed_by_the_idle_timeout_frees_its_place(shop_folder: tuple[Path, AuthFile]) -> None:
-    for server in limited(shop_folder, "--max-sessions-per-subject", "1", "--session-idle-timeout", "1"):
+    for server in limited(shop_folder, "--max-sessions-per-token", "1", "--session-idle-timeout", "1"):
         assert post(server.url, server.first).status_code == 200
         assert_refused(post(server.url, server.first))
         # Wait for the server to say the session is gone (bounded; the timeout itself is the server's).
@@ -130,12 +135,13 @@ def test_the_server_wide_session_cap_says_when_to_retry(shop_folder: tuple[Path,
 # --- request rate -------------------------------------------------------------------------------
 
 
-def test_a_subject_over_its_rate_is_refused_with_retry_after_while_another_is_served(throttled: Limited) -> None:
+def test_a_token_over_its_rate_is_refused_with_retry_after_while_other_tokens_are_served(throttled: Limited) -> None:
     for _ in range(3):  # the burst
         assert post(throttled.url, throttled.first).status_code == 200
-    refused = post(throttled.url, throttled.first_again)  # the same subject, another token
+    refused = post(throttled.url, throttled.first)
     assert_refused(refused)
     assert int(refused.headers["Retry-After"]) >= 900  # a request every 1,000 s
+    assert post(throttled.url, throttled.first_again).status_code == 200  # the same subject, another token
     assert post(throttled.url, throttled.other).status_code == 200
 
 
@@ -147,7 +153,7 @@ def test_requests_refused_for_their_rate_are_counted(throttled: Limited) -> None
 
 def test_the_local_operator_is_not_rate_limited(tmp_path: Path, tau2_template: Path) -> None:
     db = copy_shop(tau2_template, tmp_path)  # no auth file: the operator on loopback
-    with running(db, "--rate-limit", "0.001", "--rate-burst", "1", "--max-sessions-per-subject", "1") as server:
+    with running(db, "--rate-limit", "0.001", "--rate-burst", "1", "--max-sessions-per-token", "1") as server:
         statuses = {post(server.url, None).status_code for _ in range(4)}
     assert statuses == {200}
 
