@@ -11,8 +11,9 @@ gets a store of its own (`keep_events_per_session`): a replay looks only at the 
 asked in, which the SDK has already checked belongs to the caller's credential; an id from another session
 answers exactly as an unknown id does. Event ids are random, so none can be guessed either.
 
-A store holds the session's most recent `max_events` events, enough to bridge a dropped connection, not a
-history; it goes when the session's transport goes.
+A store holds the session's most recent events, at most `max_events` of them and `max_bytes` of their JSON
+(the newest is kept whatever its size): enough to bridge a dropped connection, not a history, and bounded in
+memory however large the answers (an orders export is about 100 KB). It goes when the session's transport goes.
 """
 
 from __future__ import annotations
@@ -26,20 +27,25 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.types import JSONRPCMessage
 
 MAX_EVENTS_PER_SESSION = 1_000
+MAX_EVENT_BYTES_PER_SESSION = 2 * 1024 * 1024
 
 
 class SessionEventStore(EventStore):
     """The events of one session."""
 
-    def __init__(self, max_events: int = MAX_EVENTS_PER_SESSION) -> None:
+    def __init__(self, max_events: int = MAX_EVENTS_PER_SESSION, max_bytes: int = MAX_EVENT_BYTES_PER_SESSION) -> None:
         self.max_events = max_events
-        self._events: OrderedDict[EventId, tuple[StreamId, JSONRPCMessage | None]] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.size = 0  # bytes of JSON held
+        self._events: OrderedDict[EventId, tuple[StreamId, JSONRPCMessage | None, int]] = OrderedDict()
 
     async def store_event(self, stream_id: StreamId, message: JSONRPCMessage | None) -> EventId:
         event_id = secrets.token_urlsafe(16)
-        self._events[event_id] = (stream_id, message)
-        while len(self._events) > self.max_events:
-            self._events.popitem(last=False)
+        size = 0 if message is None else len(message.model_dump_json(by_alias=True, exclude_unset=True))
+        self._events[event_id] = (stream_id, message, size)
+        self.size += size
+        while len(self._events) > 1 and (len(self._events) > self.max_events or self.size > self.max_bytes):
+            self.size -= self._events.popitem(last=False)[1][2]
         return event_id
 
     async def replay_events_after(self, last_event_id: EventId, send_callback: EventCallback) -> StreamId | None:
@@ -50,7 +56,7 @@ class SessionEventStore(EventStore):
             return None
         stream_id = found[0]
         after = False
-        for event_id, (stream, message) in list(self._events.items()):
+        for event_id, (stream, message, _) in list(self._events.items()):
             if event_id == last_event_id:
                 after = True
             elif after and stream == stream_id and message is not None:
@@ -75,7 +81,7 @@ def resumable_streams() -> EventStore:
     return _NotShared()
 
 
-def keep_events_per_session(manager: StreamableHTTPSessionManager, max_events: int = MAX_EVENTS_PER_SESSION) -> None:
+def keep_events_per_session(manager: StreamableHTTPSessionManager) -> None:
     """Give each session the manager admits an event store of its own.
 
     The SDK has no option for this: it builds each session's transport in `_admit_session` with the
@@ -91,7 +97,7 @@ def keep_events_per_session(manager: StreamableHTTPSessionManager, max_events: i
         if transport is not None:
             if getattr(transport, "_event_store", None) is not manager.event_store:
                 raise RuntimeError("this version of the MCP SDK cannot keep events per session; pin mcp 2.3")
-            transport._event_store = SessionEventStore(max_events)
+            transport._event_store = SessionEventStore()
         return transport
 
     manager._admit_session = admit_with_own_store  # type: ignore[method-assign]
