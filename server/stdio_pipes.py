@@ -29,11 +29,11 @@ from collections.abc import Iterator
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared.message import SessionMessage
-from mcp_types import JSONRPCError, JSONRPCResponse, jsonrpc_message_adapter
+from mcp_types import JSONRPCError, JSONRPCNotification, JSONRPCResponse, jsonrpc_message_adapter
 from pydantic import ValidationError
 
 from .mcp_server import ShopServer
-from .unreadable_lines import HEAD_BYTES, internal_error_answer, too_long_answer, unreadable_answer
+from .unreadable_lines import HEAD_BYTES, internal_error_answer, too_long_answer, unreadable_answer, unusable_id_answer
 
 log = logging.getLogger("shopdesk")
 
@@ -132,6 +132,9 @@ async def _read(wire: _Wire, incoming: MemoryObjectSendStream[SessionMessage | E
                 answer = unreadable_answer(text, exc)
                 if answer is not None:
                     await wire.send(answer)
+                continue
+            if isinstance(message, JSONRPCNotification) and (answer := unusable_id_answer(text)) is not None:
+                await wire.send(answer)
                 continue
             await incoming.send(SessionMessage(message))
 

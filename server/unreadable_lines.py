@@ -107,3 +107,18 @@ def unreadable_answer(line: str, error: ValidationError) -> bytes | None:
         code,
         f"{problem}. Send one JSON-RPC message a line, as UTF-8 text (no lone surrogate escapes such as \\ud800).",
     )
+
+
+def unusable_id_answer(line: str) -> bytes | None:
+    """The answer to a line the SDK's parser took as a notification although it has an id, one that is not a
+    string or an integer (1.5, true, null, [1]): the SDK would drop it as a notification, and its sender waits
+    for an answer. None for a true notification."""
+    if '"id"' not in line:  # most notifications: no need to read them again
+        return None
+    try:
+        message = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(message, dict) or "id" not in message:
+        return None
+    return _error(None, INVALID_REQUEST, "A request's id must be a string or an integer; nothing was done.")

@@ -175,6 +175,20 @@ async def test_a_line_over_the_size_limit_with_its_id_after_the_params_is_refuse
     assert "result" in answers[3]
 
 
+@pytest.mark.parametrize("unusable", ["1.5", "1e2", "true", "null", "[1]"])
+async def test_a_request_whose_id_is_no_string_or_integer_is_answered_with_id_null(
+    tmp_path: Path, tau2_template: Path, unusable: str
+) -> None:
+    """The SDK's parser takes it for a notification (and drops it): its sender would wait for good."""
+    db = copy_shop(tau2_template, tmp_path)
+    odd = b'{"jsonrpc": "2.0", "id": ' + unusable.encode() + b', "method": "ping"}\n'
+    after = _message(3, "ping", {})
+    answers = await _exchange(db, [*_HELLO, odd, after], {1, None, 3})
+    assert answers[None]["error"]["code"] == INVALID_REQUEST
+    assert "string or an integer" in answers[None]["error"]["message"]
+    assert "result" in answers[3]
+
+
 async def test_a_request_with_a_lone_surrogate_is_answered_with_a_parse_error(
     tmp_path: Path, tau2_template: Path
 ) -> None:
