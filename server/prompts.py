@@ -7,9 +7,12 @@ use them (access.AccessGate). Arguments complete as typed (completions.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import Annotated
 
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
 from .mcp_server import ShopServer
@@ -23,6 +26,17 @@ PROMPT_TOOLS: dict[str, tuple[str, ...]] = {
 
 OrderArgument = Annotated[str, Field(description="The order id, e.g. '#W2611340'.")]
 TicketArgument = Annotated[str, Field(description="The ticket id, e.g. 'TCK-000001'.")]
+# A prompt echoes its argument into the text the model reads: only an id of the tools' shape may go in.
+_ORDER_ID = re.compile(r"#W[0-9]{1,12}")
+_TICKET_ID = re.compile(r"TCK-[0-9]{1,12}")
+
+
+def _an_id(name: str, value: str, shape: re.Pattern[str], example: str) -> str:
+    """`value`, if it has the shape of the id `name` takes; else a short invalid-params error that echoes
+    nothing of it (the SDK would answer a failed check with an internal error)."""
+    if not shape.fullmatch(value):
+        raise MCPError(INVALID_PARAMS, f"`{name}` must be an id such as {example!r}; nothing else goes into a prompt.")
+    return value
 
 
 def register(server: ShopServer, enabled: Collection[str]) -> None:
@@ -33,6 +47,7 @@ def register(server: ShopServer, enabled: Collection[str]) -> None:
 
         @server.prompt(title="Handle a return", description="Return items of a delivered order, step by step.")
         def handle_return(order_id: OrderArgument) -> str:
+            order_id = _an_id("order_id", order_id, _ORDER_ID, "#W2611340")
             return (
                 f"The customer wants to return items of order {order_id}.\n"
                 f"1. Call get_order_details for {order_id}: only a 'delivered' order can be returned, and only once.\n"
@@ -47,6 +62,7 @@ def register(server: ShopServer, enabled: Collection[str]) -> None:
 
         @server.prompt(title="Cancel an order", description="Cancel a pending order and say what is refunded.")
         def cancel_order(order_id: OrderArgument) -> str:
+            order_id = _an_id("order_id", order_id, _ORDER_ID, "#W2611340")
             return (
                 f"The customer wants to cancel order {order_id}.\n"
                 f"1. Call get_order_details for {order_id}: only a 'pending' order can be cancelled.\n"
@@ -60,6 +76,7 @@ def register(server: ShopServer, enabled: Collection[str]) -> None:
 
         @server.prompt(title="Triage a ticket", description="Read a support ticket, decide its next step.")
         def triage_ticket(ticket_id: TicketArgument) -> str:
+            ticket_id = _an_id("ticket_id", ticket_id, _TICKET_ID, "TCK-000001")
             return (
                 f"Triage support ticket {ticket_id}.\n"
                 f"1. Call get_ticket for {ticket_id} and read the whole thread.\n"
@@ -74,6 +91,7 @@ def register(server: ShopServer, enabled: Collection[str]) -> None:
 
         @server.prompt(title="Explain an order's status", description="Explain in plain words where an order is.")
         def explain_order_status(order_id: OrderArgument) -> str:
+            order_id = _an_id("order_id", order_id, _ORDER_ID, "#W2611340")
             return (
                 f"Call get_order_details for {order_id} and explain to the customer, in plain words, where the "
                 "order stands: its status and what it allows next, what was shipped with which tracking ids, and "
