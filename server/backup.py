@@ -35,7 +35,8 @@ def backup(source: Path, dest: Path) -> int:
     refuse_special_file(source)
     if not source.is_file():
         raise DatabaseUnavailable(f"no database at {source}; nothing to back up")
-    check_is_shopdesk(source)
+    if not check_is_shopdesk(source):  # an empty file (or one that reads as empty, such as /proc/self/status)
+        raise DatabaseUnavailable(f"{source} holds no shop; nothing to back up")
     partial = dest.with_name(f".{dest.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
     try:
         _copy(source, partial)

@@ -148,3 +148,14 @@ def test_backup_of_a_postgresql_shop_points_to_pg_dump(tmp_path: Path) -> None:
     line = one_line_failure(run)
     assert "pg_dump" in line and "secret" not in line
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("source", ["empty", "/proc/self/status"])
+def test_a_source_that_holds_no_shop_is_refused(tmp_path: Path, source: str) -> None:
+    """An empty file, or one that reads as empty (a /proc file), is no shop: nothing to back up, nothing made."""
+    path = tmp_path / "empty.sqlite3" if source == "empty" else Path(source)
+    if source == "empty":
+        path.write_bytes(b"")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert "holds no shop" in one_line_failure(shopdesk("backup", "copy.sqlite3", "--db", str(path), cwd=tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
