@@ -86,6 +86,8 @@ def _names(text: str) -> tuple[str, ...]:
 
 def _database(text: str) -> Path | str:
     """--db: a SQLite file's path, or a PostgreSQL URL."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a database file or a postgresql:// URL, not an empty value")
     return text if is_database_url(text) else Path(text)
 
 

@@ -309,7 +309,8 @@ class AccessGate:
             offered = [p for p in prompts if await self._prompt_offered(p, caller)]
             raise MCPError(
                 code=INVALID_PARAMS,
-                message=f"There is no prompt `{excerpt(name)}`; the prompts are {', '.join(offered)}.",
+                message=f"There is no prompt `{excerpt(name)}`; "
+                + (f"the prompts are {', '.join(offered)}." if offered else "this session is offered none."),
             )
         declared = {a.name: a.required for a in prompts[name].arguments or []}
         given = set(arguments) if isinstance(arguments, Mapping) else set()

@@ -87,6 +87,7 @@ def test_help_names_the_environment_variables_and_how_to_stop(tmp_path: Path) ->
         (["init", "--orders", "many"], {}, "whole number"),
         (["import-tau2", "missing.json"], {}, "no such file or directory: missing.json"),
         (["init", "--customers", "0"], {}, "1 or more"),
+        (["serve", "--db", ""], {}, "not an empty value"),
     ],
 )
 def test_every_start_up_failure_is_one_line_and_exit_code_2(

@@ -252,3 +252,11 @@ async def test_a_prompt_takes_only_an_id_and_echoes_nothing_else(client: Client,
     message = refused.value.error.message
     assert refused.value.error.code == types.INVALID_PARAMS and f"`{argument}` must be an id" in message
     assert len(message) < 120 and "\x1b" not in message and "ignore" not in message
+
+
+async def test_a_session_offered_no_prompts_is_told_so_in_words(settings: Settings) -> None:
+    async with connected(build_server(replace(settings, toolsets=("catalog",)))) as client:
+        assert (await client.list_prompts()).prompts == []
+        with pytest.raises(MCPError) as refused:
+            await client.get_prompt("cancel_order", {"order_id": "#W1"})
+    assert refused.value.error.message == "There is no prompt `cancel_order`; this session is offered none."
