@@ -83,7 +83,23 @@ class ConfirmationNeeded(ShopError):
 
 
 class Declined(ShopError):
-    pass
+    """Nothing written: the client's answer to the question was not a yes (`reason` says what it was)."""
+
+    def __init__(self, tool: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"Nothing was changed: {tool} was declined ({reason}).",
+            "Ask the customer what they would like instead; do not retry unless they ask for it.",
+        )
+
+
+class UnreadableAnswer(Declined):
+    """The client accepted the question with no answer, or one that is not the form's yes/no. The SDK refuses
+    it while fulfilling the resolver's `Elicit`, before `ask` or the tool sees it, so mcp_server.ShopServer
+    turns it into this."""
+
+    def __init__(self, tool: str) -> None:
+        super().__init__(tool, "the answer to the confirmation could not be read")
 
 
 def can_elicit(ctx: Context[Any, Any]) -> bool:

@@ -12,6 +12,10 @@ The kind of a field is told by its name, wherever it sits (an argument, or a key
 - anything else (subjects, messages, summaries, escalation reasons, a name not listed here): free text, kept
   as its length only.
 
+Names are masked too where the caller chose them: a key of a nested mapping that is not a name listed here
+(say a dict passed where a string is expected), and a field a refusal's reason quotes in backticks that is
+neither listed here nor one of the row's arguments (an argument the tool does not declare), are free text.
+
 Numbers and yes/no are kept. A card-like run of digits (13 to 19, spaces or dashes between) is masked in
 whatever text is kept, and a refusal's reason has the masked arguments' values taken out of it. Masking
 is idempotent, so rows written before it are masked again as they are read.
@@ -44,11 +48,14 @@ _CHOICES: dict[str, frozenset[str]] = {
     "changed": frozenset(_ADDRESS),
 }
 _PERSONAL = frozenset({"user_id", "email", "first_name", "last_name", "name", "phone", *_ADDRESS})
+# The names a nested mapping may keep as they are (addresses, refunds); any other key is the caller's text.
+_KNOWN = frozenset({*_IDS, *_CHOICES, *_PERSONAL, "amount_cents", "difference_cents", "arguments"})
+_QUOTED = re.compile(r"`([^`]*)`")
 
 # 13 to 19 digits, single spaces or dashes between: how card numbers are written.
 _CARD_LIKE = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 CARD_MASK = "<card-like number>"
-_LENGTH = re.compile(r"<[0-9]+ characters>")
+_LENGTH = re.compile(r"<[0-9]+ characters>(?: #[0-9]+)?")  # a masked key may carry a count (see _nested)
 
 
 def without_card_numbers(text: str) -> str:
@@ -81,7 +88,7 @@ def masked_value(name: str, value: Any) -> Any:
     if isinstance(value, int | float):  # an amount, unless it is a card number passed as one
         return CARD_MASK if _CARD_LIKE.search(str(value)) else value
     if isinstance(value, Mapping):
-        return masked(value)
+        return _nested(value)
     if isinstance(value, list | tuple):
         return [masked_value(name, v) for v in value]
     return _text(name, str(value))
@@ -90,6 +97,24 @@ def masked_value(name: str, value: Any) -> Any:
 def masked(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Arguments or details as the audit log may keep them."""
     return {str(name): masked_value(str(name), value) for name, value in fields.items()}
+
+
+def _key(name: str, kept: frozenset[str] | set[str]) -> str:
+    return name if name in kept or (name.isdigit() and len(name) <= 6) else _free_text(name)
+
+
+def _nested(fields: Mapping[Any, Any]) -> dict[str, Any]:
+    """A mapping inside a value: its keys are the caller's words unless they are names listed above; two keys
+    masked alike are told apart by a count, so no entry is lost."""
+    shown: dict[str, Any] = {}
+    for name, value in fields.items():
+        key = base = _key(str(name), _KNOWN)
+        n = 1
+        while key in shown:
+            n += 1
+            key = f"{base} #{n}"
+        shown[key] = masked_value(str(name), value)
+    return shown
 
 
 def masked_id(name: str, value: str) -> str:
@@ -109,4 +134,9 @@ def masked_reason(reason: str, arguments: Mapping[str, Any]) -> str:
         escaped = excerpt(value, 10 * len(value))  # escaped, not shortened
         for echo in sorted({value, escaped, excerpt(value, 30), excerpt(value, 40)}, key=len, reverse=True):
             reason = reason.replace(echo, str(shown))
-    return without_card_numbers(reason)
+    names = _KNOWN | {str(name) for name in arguments}
+
+    def field(quoted: re.Match[str]) -> str:  # a dotted path such as `address.zip` or `item_ids.0`
+        return "`" + ".".join(_key(part, names) for part in quoted.group(1).split(".")) + "`"
+
+    return without_card_numbers(_QUOTED.sub(field, reason))

@@ -12,7 +12,11 @@ What it relies on in the SDK (mcp 2.x):
   Next step: ...", whichever layer raised it; a database failure says what happened, and a
   crash is logged here with its traceback and reaches the model without its details.
 - A call to a tool that writes whose arguments fail its schema never reaches the tool, so the write
-  path cannot audit it: `refused_write` (set by app.py) is told of it here.
+  path cannot audit it: `refused_write` (set by app.py) is told of it here. Nor does a confirmation
+  whose answer the SDK cannot read (accepted with no content, or content not matching the form): the
+  SDK raises a plain `ToolError` naming the resolver while it fulfils the resolver's `Elicit`, with no
+  type of its own. The shop's own errors are ShopErrors and bad arguments carry a ValidationError, so
+  a plain ToolError from inside a call is that, and is answered and audited as a declined write.
 - A middleware that answers a call itself owns the answer's wire form: the SDK serializes only what
   the tool handler returns. So the access gate (access.py) refuses from inside the handler, through
   `guard`, and its refusals are the same bytes as the tools' own (a customer-bound session cannot tell
@@ -30,6 +34,7 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import Tool
 from pydantic import ValidationError
 
+from .confirm import UnreadableAnswer
 from .database import describe, is_storage_error
 from .errors import DatabaseBusy, InternalError, InvalidArguments, ShopError, StorageFailure, excerpt
 from .http_limits import SessionBook
@@ -176,7 +181,9 @@ class ShopServer(MCPServer[Any]):
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             error = self._unwrapped(name, exc, schema)
-            if isinstance(exc.__cause__, ValidationError) and isinstance(error, ShopError):
+            if isinstance(error, ShopError) and (
+                isinstance(exc.__cause__, ValidationError) or isinstance(error, UnreadableAnswer)
+            ):
                 error = await self._refused(name, arguments, error)
             info = CALL_INFO.get()
             if info is not None:  # for the call's log line and metrics (see observability.CallObserver)
@@ -198,4 +205,6 @@ class ShopServer(MCPServer[Any]):
             return exc.__cause__
         if isinstance(exc.__cause__, ValidationError):  # the arguments failed the schema (before any resolver ran)
             return describe_validation_error(name, exc.__cause__, schema)
+        if type(exc.__cause__) is ToolError:  # a resolver's elicitation answer the SDK could not read (see above)
+            return UnreadableAnswer(name)
         return exc

@@ -176,10 +176,7 @@ async def perform_confirmed(
         else:
             reason = "the confirmation was declined"
         await record_outside(shop, tool, arguments, "declined", reason)
-        raise Declined(
-            f"Nothing was changed: {tool} was declined ({reason}).",
-            "Ask the customer what they would like instead; do not retry unless they ask for it.",
-        )
+        raise Declined(tool, reason)
     return await _run(shop, tool, arguments, key, write.plan, preview if preview.worked_out else None, token)
 
 
@@ -339,5 +336,9 @@ async def record_outside(
 
 
 async def refused_arguments(shop: Shop, tool: str, arguments: Mapping[str, Any], refusal: ShopError) -> None:
-    """The audit row of a write whose arguments failed the tool's schema (see mcp_server.ShopServer)."""
-    await record_outside(shop, tool, arguments, "refused", refusal.problem)
+    """The audit row of a write whose arguments failed the tool's schema, or whose confirmation answer could not
+    be read (declined like a no: see mcp_server.ShopServer)."""
+    if isinstance(refusal, Declined):
+        await record_outside(shop, tool, arguments, "declined", refusal.reason)
+    else:
+        await record_outside(shop, tool, arguments, "refused", refusal.problem)

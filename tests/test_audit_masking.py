@@ -153,7 +153,8 @@ async def test_a_write_whose_arguments_fail_the_schema_is_audited_as_a_refusal(
     text = await refused(client, "cancel_pending_order", order_id=pending["order_id"], **extra)
     (row,) = await audit_rows(client)
     assert (row["tool"], row["outcome"], row["target"]) == ("cancel_pending_order", "refused", pending["order_id"])
-    assert row["customer"] == pending["user_id"] and row["reason"] in text
+    # the refusal's words up to the name it quotes: a name the tool does not have is masked (see below)
+    assert row["customer"] == pending["user_id"] and row["reason"].partition("`")[0] in text
 
 
 @pytest.mark.slow
@@ -199,3 +200,35 @@ def test_a_refusal_reason_loses_the_values_it_echoes() -> None:
     shown = masked_reason(reason, {"user_id": "qzx0v_very_long_canary_value_that_goes_on_and_on_and_on"})
     assert "qzx0v" not in shown[1:] and shown.startswith("Customer q***")
     assert masked_value("state", "CA") == "C***"
+
+
+NAMED_CANARIES = {"4111111111111111": "v", "Jane Doe 742 Evergreen Terrace": "y", "jane.secret@canary.example": "x"}
+
+
+async def test_an_argument_the_tool_does_not_have_is_not_named_in_the_audit_log(
+    client: Client, tau2_data: dict[str, Any]
+) -> None:
+    user_id = next(iter(tau2_data["users"]))
+    arguments = {"user_id": user_id, **TICKET, "jane.secret@canary.example": "x"}
+    text = await refused(client, "create_ticket", **arguments)
+    assert "jane.secret@canary.example" in text  # the model is told which name is wrong; the log keeps no name
+    (row,) = await audit_rows(client)
+    assert row["outcome"] == "refused" and "no argument named" in row["reason"]
+    assert "jane" not in json.dumps(row) and "subject" in row["arguments"]
+
+
+async def test_the_keys_of_a_mapping_passed_as_text_are_masked_in_the_audit_log(
+    client: Client, tau2_data: dict[str, Any]
+) -> None:
+    arguments = {**write_cases(tau2_data, "TCK-1")["transfer_to_human_agents"], "summary": NAMED_CANARIES}
+    await refused(client, "transfer_to_human_agents", **arguments)
+    (row,) = await audit_rows(client)
+    shown = json.dumps(row)
+    assert row["outcome"] == "refused" and "summary" in row["arguments"], shown
+    assert "1111" not in shown and "Jane" not in shown and "jane" not in shown and "Evergreen" not in shown, shown
+
+
+def test_masked_keys_stay_apart_and_masking_them_again_changes_nothing() -> None:
+    once = masked({"summary": {"abc": 1, "xyz": 2, "zip": "04101"}})
+    assert once == {"summary": {"<3 characters>": 1, "<3 characters> #2": 2, "zip": "0***"}}
+    assert masked(once) == once

@@ -91,3 +91,23 @@ async def test_a_bound_session_sees_the_ticket_its_transfer_opened(
 async def test_an_unbound_transfer_still_belongs_to_nobody(client: Client) -> None:
     ticket_id = (await call(client, "transfer_to_human_agents", summary="Wants a person."))["ticket_id"]
     assert (await call(client, "get_ticket", ticket_id=ticket_id))["user_id"] is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, {"confirm": None}, {"confirm": []}, {"confirm": "maybe"}],
+    ids=["no content", "null", "a list", "a word"],
+)
+async def test_an_unreadable_answer_is_a_short_declined_refusal_that_is_audited(
+    settings: Settings, db: Database, tau2_data: dict[str, Any], content: dict[str, Any] | None
+) -> None:
+    order = several_items(tau2_data)
+    result = await cancel_with(settings, Client_("accept", content), order["order_id"])
+    text = result.content[0].text
+    assert result.is_error and "could not be read" in text and "Nothing was changed" in text and "Next step:" in text
+    assert not [word for word in ("Resolver", "<locals>", "confirm:", "shopdesk.") if word in text], text
+    (entry,) = await audit.entries(db.read, order["order_id"])
+    assert (entry["outcome"], entry["customer"]) == ("declined", order["user_id"])
+    assert "could not be read" in entry["reason"]
+    async with connected(build_server(settings)) as client:
+        assert (await call(client, "get_order_details", order_id=order["order_id"]))["status"] == "pending"

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..db import utc_now
-from ..masking import masked, masked_reason, without_card_numbers
+from ..masking import masked, masked_reason
 from ..statuses import AuditOutcome
 from .paging import PageKey, page, where
 from .rows import Connection, Row
@@ -51,6 +51,7 @@ _COLUMNS = "id, at, action, target, subject, customer, outcome, reason, argument
 
 
 def _entry(row: Row) -> dict[str, Any]:
+    arguments = json.loads(row["arguments"])
     return {
         "at": row["at"],
         "tool": row["action"],
@@ -58,8 +59,8 @@ def _entry(row: Row) -> dict[str, Any]:
         "subject": row["subject"],
         "customer": row["customer"],
         "outcome": row["outcome"],
-        "reason": None if row["reason"] is None else without_card_numbers(row["reason"]),
-        "arguments": masked(json.loads(row["arguments"])),
+        "reason": None if row["reason"] is None else masked_reason(row["reason"], arguments),
+        "arguments": masked(arguments),
         "details": masked(json.loads(row["details"])),
     }
 
