@@ -41,7 +41,7 @@ from .mcp_server import Call, no_such_tool
 from .observability import CALL_INFO
 from .repositories import ownership
 from .repositories.ownership import RecordKind
-from .resources import CUSTOMER_TEMPLATE, EXPORT_TEMPLATE, ORDER_TEMPLATE, TICKET_TEMPLATE, order_id_from_uri
+from .resource_uris import CUSTOMER_TEMPLATE, EXPORT_TEMPLATE, ORDER_TEMPLATE, TICKET_TEMPLATE, order_id_from_uri
 from .shop import Shop
 from .tokens import SCOPES, AuthFile
 

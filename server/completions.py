@@ -21,7 +21,7 @@ from .access import current_caller
 from .mcp_server import ShopServer
 from .repositories import completion
 from .repositories.rows import Connection
-from .resources import ORDER_TEMPLATE
+from .resource_uris import ORDER_TEMPLATE
 from .shop import Shop
 
 MAX_VALUES = 100

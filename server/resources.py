@@ -32,17 +32,21 @@ from mcp.types import INVALID_PARAMS
 from pydantic import BaseModel
 
 from . import not_found
+from .access import current_caller
 from .errors import MESSAGE_BUDGET, ShopError, excerpt
 from .mcp_server import ShopServer
 from .repositories import customers, orders, tickets
+from .resource_uris import (
+    CUSTOMER_TEMPLATE,
+    EXPORT_TEMPLATE,
+    ORDER_TEMPLATE,
+    POLICY_URI,
+    TICKET_TEMPLATE,
+    order_id_from_uri,
+)
 from .shop import Shop
 from .statuses import OrderStatus
 
-POLICY_URI = "shopdesk://policy"
-ORDER_TEMPLATE = "shopdesk://orders/{order_id}"
-CUSTOMER_TEMPLATE = "shopdesk://customers/{user_id}"
-TICKET_TEMPLATE = "shopdesk://tickets/{ticket_id}"
-EXPORT_TEMPLATE = "shopdesk://exports/orders.csv{?status,user_id,placed_from,placed_to}"
 EXPORT_LIMIT = 50_000  # orders in one export: about 5 MB of CSV
 EXPORT_BATCH = 1_000
 EXPORT_COLUMNS = ("order_id", "user_id", "customer_name", "status", "placed_at", "item_count", "total", "item_names")
@@ -101,11 +105,6 @@ reason and what to do instead, and nothing is changed.
 
 
 T = TypeVar("T")
-
-
-def order_id_from_uri(value: str) -> str:
-    """The order id a URI names: 'W2611340' (the '#' cannot stand in a URI path) or '#W2611340' encoded."""
-    return value if value.startswith("#") else "#" + value
 
 
 def as_json(model: BaseModel) -> str:
@@ -192,8 +191,6 @@ async def export_orders(
     for name, value in (("placed_from", placed_from), ("placed_to", placed_to)):
         if value is not None and not _DATE.match(value):
             raise _bad_request(f"{name} must be an ISO 8601 date or date-time, e.g. 2026-05-01.")
-    from .access import current_caller  # access.py imports this module's URIs
-
     caller = current_caller()
     if caller is not None and caller.customer is not None:
         user_id = caller.customer  # a customer-bound session exports its own orders only
