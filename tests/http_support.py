@@ -16,6 +16,15 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from shop_support import connected, server_env
 
+# What a raw HTTP client sends to /mcp: the headers of every POST, and a first request that opens a session.
+MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+}
+
 
 def env() -> dict[str, str]:
     """The server's environment, without any SHOPDESK_* setting of the machine running the tests."""

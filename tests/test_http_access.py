@@ -19,7 +19,7 @@ from typing import Any
 import httpx2
 import pytest
 from conftest import free_port
-from http_support import copy_shop, env, running, session
+from http_support import INITIALIZE, MCP_HEADERS, copy_shop, env, running, session
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError
@@ -32,13 +32,6 @@ from shopdesk.tokens import AuthFile
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
 
-MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
-}
 READ_SCOPES = {"orders:read", "catalog:read"}
 # What a read-only server may offer: the tools whose scope only reads, or touches no shop data.
 # (The audit log needs `admin` but only reads.)

@@ -14,20 +14,13 @@ from typing import Any
 import httpx2
 import pytest
 from conftest import free_port
-from http_support import copy_shop, running
+from http_support import INITIALIZE, MCP_HEADERS, copy_shop, running
 
 from shopdesk.settings import default_auth_file
 from shopdesk.tokens import AuthFile
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk server process
 
-MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
-}
 METRICS_TOKEN = "scrape-" + "s3cret" * 4
 
 

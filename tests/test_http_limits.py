@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from http_support import copy_shop, running
+from http_support import INITIALIZE, MCP_HEADERS, copy_shop, running
 from prometheus_client.parser import text_string_to_metric_families
 
 from shopdesk.settings import default_auth_file
@@ -23,13 +23,6 @@ from shopdesk.tokens import AuthFile
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk server process
 
-MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
-}
 PING = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
 
 

@@ -12,19 +12,11 @@ from pathlib import Path
 import httpx2
 import uvicorn
 from conftest import free_port
-from http_support import copy_shop
+from http_support import INITIALIZE, MCP_HEADERS, copy_shop
 
 from shopdesk.app import build_server
 from shopdesk.serve import http_app, listening_socket
 from shopdesk.settings import Settings
-
-HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
-}
 
 
 async def collected(ref: weakref.ref[object], turns: int = 2_000) -> bool:
@@ -49,7 +41,7 @@ async def test_a_session_ended_by_delete_leaves_nothing_of_it_behind(tmp_path: P
         async with httpx2.AsyncClient(timeout=30) as client:
             while not http.started:  # the task above starts it; this waits for it, not for a time
                 await asyncio.sleep(0)
-            opened = await client.post(url, headers=HEADERS, content=json.dumps(INITIALIZE))
+            opened = await client.post(url, headers=MCP_HEADERS, content=json.dumps(INITIALIZE))
             session_id = opened.headers["mcp-session-id"]
             # The SDK's own table of sessions, read only to hold a weak reference to this one's transport.
             transport = weakref.ref(server.session_manager._server_instances[session_id])
