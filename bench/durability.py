@@ -29,10 +29,10 @@ from typing import Any
 from mcp import Client
 
 from shopdesk.app import build_server
-from shopdesk.db import Database, Synchronous
-from shopdesk.repositories import audit, tickets
 from shopdesk.settings import Settings
-from shopdesk.tau2 import import_into, read_text
+from shopdesk.shopdata.tau2 import import_into, read_text
+from shopdesk.storage.repositories import audit, tickets
+from shopdesk.storage.sqlite import Database, Synchronous
 
 MODES: tuple[Synchronous, ...] = ("FULL", "NORMAL")
 

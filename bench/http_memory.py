@@ -141,7 +141,7 @@ def main() -> None:
             session_ids = asyncio.run(open_many(url, args.sessions))
             figures[f"{args.sessions} sessions open"] = rss_mb(server.pid)
             asyncio.run(delete_all(url, session_ids))
-            time.sleep(args.settle)  # the server looks at its sessions every few seconds (server/memory.py)
+            time.sleep(args.settle)  # the server looks at its sessions every few seconds (server/transport/memory.py)
             figures["after DELETE of all"] = rss_mb(server.pid)
             session_ids = asyncio.run(open_many(url, args.sessions))
             figures[f"{args.sessions} open again"] = rss_mb(server.pid)

@@ -20,8 +20,8 @@ from mcp import Client
 from mcp.server import MCPServer
 
 from shopdesk.app import build_server
-from shopdesk.db import Database
 from shopdesk.settings import Settings
+from shopdesk.storage.sqlite import Database
 
 
 def noop_server() -> MCPServer:

@@ -1,7 +1,7 @@
 """Talking MCP over HTTP, the demo waits as long as the shopdesk server asks before trying again.
 
 shopdesk answers 429 when a token's subject is over its request rate or its session cap, and 503 when
-the server holds all the sessions it may, each with `Retry-After` (server/http_limits.py). The MCP
+the server holds all the sessions it may, each with `Retry-After` (server/transport/http_limits.py). The MCP
 SDK's Streamable HTTP client turns any such answer into an error at once. `RetryAfterTransport`, the
 transport of the demo's HTTP client, waits what the server says (read as retry.py reads the Claude
 API's `retry-after`) and sends the same request again, a few times; a wait longer than `cap`, or an

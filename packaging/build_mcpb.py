@@ -182,9 +182,9 @@ def bundle_files(tools: list[dict[str, str]]) -> dict[str, bytes]:
     for path in sorted((ROOT / "server").rglob("*.py")):
         if "__pycache__" not in path.parts:
             files[f"{PACKAGE}/{path.relative_to(ROOT / 'server').as_posix()}"] = path.read_bytes()
-    # The MCP Apps views (server/apps_ui.py), as in the wheel.
-    for path in sorted((ROOT / "server" / "views").glob("*.html")):
-        files[f"{PACKAGE}/views/{path.name}"] = path.read_bytes()
+    # The MCP Apps views (server/surface/apps.py), as in the wheel.
+    for path in sorted((ROOT / "server" / "surface" / "views").glob("*.html")):
+        files[f"{PACKAGE}/surface/views/{path.name}"] = path.read_bytes()
     data = ROOT / "data" / "tau2-retail"
     for pattern in DATA_PATTERNS:
         for path in sorted(data.glob(pattern)):

@@ -12,19 +12,21 @@ from urllib.parse import urlsplit
 from mcp.server.auth.settings import AuthSettings
 from pydantic import AnyHttpUrl
 
-from . import __version__, apps_ui, client_log, completions, prompts, resources
-from .access import TOOL_SCOPES, AccessGate, FileTokenVerifier
-from .client_log import ClientLog
-from .db import readable
-from .mcp_server import ShopServer
-from .observability import CallObserver, healthz_endpoint, metrics_endpoint
-from .prompts import PROMPT_TOOLS
+from . import __version__
+from .access.gate import TOOL_SCOPES, AccessGate, FileTokenVerifier
+from .access.tokens import AuthFile
+from .ops.observability import CallObserver, healthz_endpoint, metrics_endpoint
 from .settings import Settings
 from .shop import Shop
-from .tokens import AuthFile
+from .storage.sqlite import readable
+from .surface import apps as apps_ui
+from .surface import client_log, completions, prompts, resources
+from .surface.client_log import ClientLog
+from .surface.mcp_server import ShopServer
+from .surface.prompts import PROMPT_TOOLS
+from .surface.toolsets import ALL_TOOLS, TOOL_VERSIONS
 from .tools import register_all
-from .toolsets import ALL_TOOLS, TOOL_VERSIONS
-from .writes import refused_arguments
+from .writes.path import refused_arguments
 
 # The server's instructions, line by line; a line naming a tool that is off is left out (see instructions()).
 INSTRUCTION_LINES = (
@@ -116,7 +118,7 @@ async def database_answers(shop: Shop) -> bool:
     """For /healthz: the database opens and answers a query (on a connection of its own, so the check
     works whether or not a session has the shop open)."""
     if shop.settings.db_url is not None:
-        from .postgres import readable as postgres_readable
+        from .storage.postgres import readable as postgres_readable
 
         return await postgres_readable(shop.settings.db_url)
     return await asyncio.to_thread(readable, shop.settings.db_path)

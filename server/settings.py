@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, cast, get_args
 from urllib.parse import urlsplit, urlunsplit
 
-from .toolsets import chosen_tools
+from .surface.toolsets import chosen_tools
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

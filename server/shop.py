@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from .database import ShopDatabase
-from .db import Database, DatabaseUnavailable, build_new
 from .settings import Settings, default_db_path
+from .storage.database import ShopDatabase
+from .storage.sqlite import Database, DatabaseUnavailable, build_new
 
 log = logging.getLogger("shopdesk")
 
@@ -70,7 +70,7 @@ async def open_or_create(settings: Settings) -> ShopDatabase:
     if path == default_db_path():
         path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        from .seed import generate_into  # the generator is only needed on a first start
+        from .shopdata.generator import generate_into  # the generator is only needed on a first start
 
         try:
             async with build_new(path) as db:
@@ -87,7 +87,7 @@ async def open_or_create(settings: Settings) -> ShopDatabase:
 
 async def _open_postgres(settings: Settings, url: str) -> ShopDatabase:
     """A PostgreSQL shop; an empty database gets the demo shop, filled by whichever replica starts first."""
-    from .postgres import PostgresDatabase
+    from .storage.postgres import PostgresDatabase
 
     db = await PostgresDatabase.open(url, read_only=settings.read_only)
     if settings.read_only:
@@ -95,7 +95,7 @@ async def _open_postgres(settings: Settings, url: str) -> ShopDatabase:
     try:
         async with db.setting_up():  # replicas starting together: one fills it, the others wait and find it full
             if await db.is_empty():
-                from .seed import generate_into
+                from .shopdata.generator import generate_into
 
                 await generate_into(
                     db, customers=settings.seed_customers, orders=settings.seed_orders, seed=settings.seed

@@ -29,10 +29,10 @@ from pg_support import PostgresServer, unavailable_reason
 from shop_support import ROOT, connected, server_env, tau2_text
 
 from shopdesk.app import build_server
-from shopdesk.database import ShopDatabase, open_database
-from shopdesk.db import Database
 from shopdesk.settings import Settings
-from shopdesk.tau2 import import_into
+from shopdesk.shopdata.tau2 import import_into
+from shopdesk.storage.database import ShopDatabase, open_database
+from shopdesk.storage.sqlite import Database
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,9 @@ from typing import Any
 
 from mcp import Client
 
-from shopdesk.database import ShopDatabase, open_database
 from shopdesk.settings import Settings
-from shopdesk.tau2 import BUNDLED_DB, export, read_text
+from shopdesk.shopdata.tau2 import BUNDLED_DB, export, read_text
+from shopdesk.storage.database import ShopDatabase, open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 # The τ² retail shop the repository ships; tests read nothing outside the repository.

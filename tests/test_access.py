@@ -16,11 +16,11 @@ from http_support import running, session
 from mcp import Client
 from shop_support import call, connected, db_arg, refused
 
-from shopdesk.access import BINDINGS, TOOL_SCOPES, Caller
+from shopdesk.access.gate import BINDINGS, TOOL_SCOPES, Caller
+from shopdesk.access.tokens import SCOPES, AuthFile
 from shopdesk.app import build_server
-from shopdesk.db import Database
 from shopdesk.settings import Settings, default_auth_file
-from shopdesk.tokens import SCOPES, AuthFile
+from shopdesk.storage.sqlite import Database
 
 # Ids of records that exist nowhere, one of each kind, well formed.
 NOWHERE = {"customer": "nobody_0000", "order": "#W0000001", "ticket": "TCK-999999", "payment_method": "paypal_0000001"}

@@ -16,9 +16,9 @@ from shop_support import call, connected, db_arg, find_order, refused, server_en
 from test_every_tool import success_cases
 
 from shopdesk.app import build_server
-from shopdesk.masking import masked, masked_reason, masked_value
+from shopdesk.domain.masking import masked, masked_reason, masked_value
 from shopdesk.settings import Settings
-from shopdesk.toolsets import ALL_TOOLS
+from shopdesk.surface.toolsets import ALL_TOOLS
 
 CARD = "4111 1111 1111 1111"
 TICKET = {"subject": "Parcel", "message": "Where is it?"}

@@ -6,7 +6,7 @@ import pytest
 from mcp import Client
 from shop_support import call, find_order, refused, snapshot
 
-from shopdesk.db import Database
+from shopdesk.storage.sqlite import Database
 
 HUGE = "x" * 100_000
 SQL = "'; DROP TABLE orders; --"

@@ -18,9 +18,9 @@ import pytest
 from http_support import copy_shop, running, session
 from shop_support import call
 
-from shopdesk.access import BINDINGS
+from shopdesk.access.gate import BINDINGS
+from shopdesk.access.tokens import AuthFile
 from shopdesk.settings import default_auth_file
-from shopdesk.tokens import AuthFile
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
 

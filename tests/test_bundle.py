@@ -91,9 +91,9 @@ def test_the_archive_holds_the_server_and_its_data_only(bundle: Path) -> None:
         "shopdesk/bundled_data/tau2-retail/db.json.gz",
         "shopdesk/bundled_data/tau2-retail/LICENSE",
         "shopdesk/bundled_data/tau2-retail/README.md",
-        "shopdesk/views/customer.html",
-        "shopdesk/views/order.html",
-        "shopdesk/views/ticket.html",
+        "shopdesk/surface/views/customer.html",
+        "shopdesk/surface/views/order.html",
+        "shopdesk/surface/views/ticket.html",
     }
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from mcp import Client
 from shop_support import call, find_order, gift_cards, refused, snapshot
 
-from shopdesk.db import Database
+from shopdesk.storage.sqlite import Database
 
 
 def gift_card_balance(state: dict[str, Any], user_id: str, method_id: str) -> float:

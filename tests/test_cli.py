@@ -266,7 +266,7 @@ def test_token_expiry_in_whole_days_lands_that_many_days_ahead(tmp_path: Path, d
 
 
 def test_a_bad_expiry_already_in_the_auth_file_is_listed_as_invalid_and_never_admits(tmp_path: Path) -> None:
-    from shopdesk.tokens import AuthFile
+    from shopdesk.access.tokens import AuthFile
 
     auth = AuthFile(tmp_path / "s.auth.json")
     tokens = [auth.create(f"bot{i}", ["admin"])[1] for i in range(4)]

@@ -14,11 +14,11 @@ from mcp import Client
 from mcp.types import ElicitRequestParams, ElicitResult
 from shop_support import call, connected, db_arg, find_order, refused, snapshot
 
-from shopdesk import confirm
 from shopdesk.app import build_server
-from shopdesk.db import Database
-from shopdesk.repositories import audit
 from shopdesk.settings import Settings
+from shopdesk.storage.repositories import audit
+from shopdesk.storage.sqlite import Database
+from shopdesk.writes import confirm
 
 Answer = Callable[[str], Awaitable[ElicitResult]]
 

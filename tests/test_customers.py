@@ -6,9 +6,9 @@ import pytest
 from mcp import Client
 from shop_support import call, refused, snapshot
 
-from shopdesk.db import Database
-from shopdesk.repositories import audit
-from shopdesk.repositories import customers as customers_repository
+from shopdesk.storage.repositories import audit
+from shopdesk.storage.repositories import customers as customers_repository
+from shopdesk.storage.sqlite import Database
 
 
 def some_user(data: dict[str, Any]) -> dict[str, Any]:

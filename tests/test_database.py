@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from shop_support import connected
 
-from shopdesk import db as db_module
 from shopdesk.app import build_server
-from shopdesk.db import MIGRATIONS, Database, DatabaseUnavailable, build_new, script_step, statements
-from shopdesk.seed import generate_into
 from shopdesk.settings import Settings
 from shopdesk.shop import Shop, open_or_create
+from shopdesk.shopdata.generator import generate_into
+from shopdesk.storage import sqlite as db_module
+from shopdesk.storage.sqlite import MIGRATIONS, Database, DatabaseUnavailable, build_new, script_step, statements
 from shopdesk.tools.cursors import encode_cursor
 
 
@@ -232,7 +232,7 @@ async def test_a_later_page_of_orders_starts_at_its_cursor_in_the_index(
 async def test_the_schema_admits_exactly_the_statuses_the_models_name(tmp_path: Path) -> None:
     from typing import get_args
 
-    from shopdesk.statuses import OrderStatus, TicketStatus
+    from shopdesk.domain.statuses import OrderStatus, TicketStatus
 
     db = await Database.open(tmp_path / "x.sqlite3")
     try:

@@ -18,7 +18,7 @@ import pytest
 from mcp.client.stdio import StdioServerParameters
 from shop_support import connected, server_env
 
-from shopdesk.db import Database, DatabaseUnavailable
+from shopdesk.storage.sqlite import Database, DatabaseUnavailable
 
 
 def _shop(path: Path) -> None:

@@ -10,8 +10,8 @@ import pytest
 from http_support import copy_shop, running
 from shop_support import call, connected
 
+from shopdesk.access.tokens import AuthFile
 from shopdesk.settings import default_auth_file
-from shopdesk.tokens import AuthFile
 from shopdesk_demo.__main__ import server_target
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk server process

@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 import pytest
 from shop_support import build_wheel
 
-import shopdesk.__main__ as cli
-import shopdesk.serve as serving
+import shopdesk.cli.main as cli
+import shopdesk.transport.serve as serving
 from shopdesk.settings import ENVIRONMENT, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -565,7 +565,7 @@ def wheel_sources() -> set[str]:
 
 def test_the_build_context_holds_every_file_the_wheel_is_built_from() -> None:
     sources = wheel_sources()
-    assert "data/tau2-retail/db.json.gz" in sources and "server/views/order.html" in sources
+    assert "data/tau2-retail/db.json.gz" in sources and "server/surface/views/order.html" in sources
     assert sorted(path for path in sources if not in_context(path)) == []
 
 
@@ -583,7 +583,7 @@ def test_the_build_context_leaves_out_what_a_checkout_makes_and_holds() -> None:
         "dist/shopdesk_mcp-1.0-py3-none-any.whl",
         "shopdesk_mcp.egg-info/PKG-INFO",
         "server/__pycache__/app.cpython-311.pyc",
-        "server/repositories/__pycache__/orders.cpython-311.pyc",
+        "server/storage/repositories/__pycache__/orders.cpython-311.pyc",
         "data/shopdesk.sqlite3",
         "data/shopdesk.sqlite3-wal",
         "data/shopdesk.auth.json",
@@ -629,7 +629,7 @@ def test_the_wheel_builds_from_what_the_dockerfile_copies(tmp_path: Path) -> Non
     assert {
         "shopdesk/__main__.py",
         "shopdesk/bundled_data/tau2-retail/db.json.gz",
-        "shopdesk/views/order.html",
+        "shopdesk/surface/views/order.html",
     } <= names
     # ... and that is what is installed, with asyncpg, from the context rather than from PyPI.
     assert [rest for word, rest in build if word == "RUN" and "pip install '.[postgres]'" in rest]

@@ -1,4 +1,4 @@
-"""A session's event store (server/event_store.py) is bounded by count and by bytes: a session that reads large
+"""A session's event store is bounded by count and by bytes: a session that reads large
 answers (an orders export is about 100 KB) cannot hold more than a few MB of them, whatever it reads."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 from mcp.server.streamable_http import EventMessage
 from mcp.types import JSONRPCResponse
 
-from shopdesk.event_store import SessionEventStore
+from shopdesk.transport.event_store import SessionEventStore
 
 
 def answer(request_id: int, size: int) -> JSONRPCResponse:

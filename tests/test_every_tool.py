@@ -6,7 +6,7 @@ import pytest
 from mcp import Client
 from shop_support import find_order, snapshot
 
-from shopdesk.db import Database
+from shopdesk.storage.sqlite import Database
 
 
 def first(mapping: dict[str, Any]) -> Any:

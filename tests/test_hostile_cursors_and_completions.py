@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from mcp import Client
 from mcp.types import PromptReference, ResourceTemplateReference
 
-from shopdesk.errors import MESSAGE_BUDGET
-from shopdesk.repositories.tickets import ticket_key
+from shopdesk.domain.errors import MESSAGE_BUDGET
+from shopdesk.storage.repositories.tickets import ticket_key
 
 PROPERTY = hypothesis.settings(
     max_examples=40,

@@ -16,8 +16,8 @@ import pytest
 from conftest import free_port
 from http_support import INITIALIZE, MCP_HEADERS, copy_shop, running
 
+from shopdesk.access.tokens import AuthFile
 from shopdesk.settings import default_auth_file
-from shopdesk.tokens import AuthFile
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk server process
 

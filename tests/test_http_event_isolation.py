@@ -17,8 +17,8 @@ import httpx2
 import pytest
 from http_support import copy_shop, running
 
+from shopdesk.access.tokens import AuthFile
 from shopdesk.settings import default_auth_file
-from shopdesk.tokens import AuthFile
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
 

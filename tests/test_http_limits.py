@@ -18,8 +18,8 @@ import pytest
 from http_support import INITIALIZE, MCP_HEADERS, copy_shop, running
 from prometheus_client.parser import text_string_to_metric_families
 
+from shopdesk.access.tokens import AuthFile
 from shopdesk.settings import default_auth_file
-from shopdesk.tokens import AuthFile
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk server process
 

@@ -1,4 +1,4 @@
-"""After an HTTP session ends, nothing of it is kept: its transport is collected (server/memory.py gives the
+"""After an HTTP session ends, nothing of it is kept: its transport is collected (server/transport/memory.py gives the
 allocators' free pages back; bench/http_memory.py measures the process's size)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from conftest import free_port
 from http_support import INITIALIZE, MCP_HEADERS, copy_shop
 
 from shopdesk.app import build_server
-from shopdesk.serve import http_app, listening_socket
 from shopdesk.settings import Settings
+from shopdesk.transport.serve import http_app, listening_socket
 
 
 async def collected(ref: weakref.ref[object], turns: int = 2_000) -> bool:

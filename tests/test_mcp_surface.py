@@ -17,12 +17,12 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import LoggingMessageNotificationParams, PromptReference, ResourceTemplateReference
 from shop_support import call, connected, find_order
 
-from shopdesk import resources
-from shopdesk.access import AccessGate, Caller
+from shopdesk.access.gate import AccessGate, Caller
 from shopdesk.app import build_server
-from shopdesk.prompts import PROMPT_TOOLS
 from shopdesk.settings import Settings
-from shopdesk.toolsets import ALL_TOOLS, TOOLSETS
+from shopdesk.surface import resources
+from shopdesk.surface.prompts import PROMPT_TOOLS
+from shopdesk.surface.toolsets import ALL_TOOLS, TOOLSETS
 
 ORDER_TEMPLATE = "shopdesk://orders/{order_id}"
 

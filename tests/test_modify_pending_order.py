@@ -5,7 +5,7 @@ from typing import Any
 from mcp import Client
 from shop_support import call, find_order, gift_cards, refused, snapshot
 
-from shopdesk.db import Database
+from shopdesk.storage.sqlite import Database
 
 NEW_ADDRESS = {
     "address1": "12 Harbour Street",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shopdesk.money import cents_of, format_money, to_cents, to_dollars
+from shopdesk.domain.money import cents_of, format_money, to_cents, to_dollars
 
 
 @given(st.integers(min_value=-(10**12), max_value=10**12))

@@ -25,7 +25,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 from shop_support import connected
 
-from shopdesk.observability import (
+from shopdesk.access.tokens import AuthFile
+from shopdesk.ops.observability import (
     CALL_INFO,
     SDK_SERVER_LOGGER,
     CallObserver,
@@ -36,7 +37,6 @@ from shopdesk.observability import (
     metrics_endpoint,
 )
 from shopdesk.settings import default_auth_file
-from shopdesk.tokens import AuthFile
 
 EMAIL = "jane.doe1234@example.com"
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow  # builds and installs the wheel, runs it as proce
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = sorted(p.name for p in (ROOT / "data" / "tau2-retail").iterdir() if p.is_file())  # all of it ships
-VIEWS = sorted(p.name for p in (ROOT / "server" / "views").glob("*.html"))  # the MCP Apps views
+VIEWS = sorted(p.name for p in (ROOT / "server" / "surface" / "views").glob("*.html"))  # the MCP Apps views
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_the_wheel_holds_the_packages_and_the_data_only(wheel: Path) -> None:
     assert {n for n in names if n.endswith(".py")} == modules
     assert {n for n in names if not n.endswith(".py") and not n.startswith(dist_info)} == {
         f"shopdesk/bundled_data/tau2-retail/{name}" for name in DATA
-    } | {f"shopdesk/views/{name}" for name in VIEWS}
+    } | {f"shopdesk/surface/views/{name}" for name in VIEWS}
     for name, content in data.items():
         assert content == (ROOT / "data" / "tau2-retail" / name).read_bytes()
 
@@ -68,7 +68,7 @@ def test_the_wheel_names_the_distribution_and_its_commands(wheel: Path) -> None:
     assert "Name: shopdesk-mcp\n" in metadata and f"Version: {__version__}\n" in metadata
     assert "Requires-Dist: platformdirs" in metadata
     for command in ("shopdesk", "shopdesk-mcp"):
-        assert f"{command} = shopdesk.__main__:main" in scripts
+        assert f"{command} = shopdesk.cli.main:main" in scripts
     assert "shopdesk-demo = shopdesk_demo.__main__:main" in scripts
 
 
@@ -98,7 +98,7 @@ def test_installed_away_from_the_checkout_it_imports_the_bundled_shop(wheel: Pat
 
     where = run(
         "-c",
-        "import shopdesk.tau2, shopdesk.settings as s; print(shopdesk.tau2.BUNDLED_DB); print(s.default_db_path())",
+        "import shopdesk.shopdata.tau2 as t, shopdesk.settings as s; print(t.BUNDLED_DB); print(s.default_db_path())",
     )
     bundled, default_db = map(Path, where.split())
     assert bundled.is_relative_to(target) and bundled.is_file()
@@ -116,7 +116,7 @@ def test_installed_away_from_the_checkout_it_imports_the_bundled_shop(wheel: Pat
 def test_importing_and_building_the_server_does_not_import_anthropic(tmp_path: Path) -> None:
     code = (
         "import sys, asyncio, pathlib\n"
-        "import shopdesk.__main__, shopdesk.serve\n"
+        "import shopdesk.cli.main, shopdesk.transport.serve\n"
         "from shopdesk.app import build_server\n"
         "from shopdesk.settings import Settings\n"
         "s = build_server(Settings(db_path=pathlib.Path(sys.argv[1])))\n"

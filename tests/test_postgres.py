@@ -22,10 +22,10 @@ from mcp.client.streamable_http import streamable_http_client
 from pg_support import PostgresServer
 from shop_support import call, connected, refused, tau2_text
 
-from shopdesk.database import open_database
-from shopdesk.db import MIGRATION_SCRIPTS, Database, DatabaseUnavailable
-from shopdesk.postgres import PostgresDatabase, translate
-from shopdesk.tau2 import import_into
+from shopdesk.shopdata.tau2 import import_into
+from shopdesk.storage.database import open_database
+from shopdesk.storage.postgres import PostgresDatabase, translate
+from shopdesk.storage.sqlite import MIGRATION_SCRIPTS, Database, DatabaseUnavailable
 
 pytestmark = pytest.mark.slow  # starts PostgreSQL and shopdesk processes
 

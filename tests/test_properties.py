@@ -30,11 +30,11 @@ from mcp import Client
 from mcp.types import CallToolResult, TextContent
 from shop_support import call, connected
 
-from shopdesk.access import TOOL_SCOPES
+from shopdesk.access.gate import TOOL_SCOPES
 from shopdesk.app import build_server
-from shopdesk.db import Database
-from shopdesk.repositories import audit
 from shopdesk.settings import Settings
+from shopdesk.storage.repositories import audit
+from shopdesk.storage.sqlite import Database
 
 T = TypeVar("T")
 # Tools that open tickets first, so that later tools meet tickets to work on.

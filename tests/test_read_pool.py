@@ -14,9 +14,9 @@ import pytest
 from shop_support import call, connected
 
 from shopdesk.app import build_server
-from shopdesk.read_pool import ReadPool, loop_reader
 from shopdesk.settings import Settings
 from shopdesk.shop import Shop
+from shopdesk.storage.read_pool import ReadPool, loop_reader
 
 # Counts to a hundred million: seconds of work for SQLite, far longer than any read a test makes.
 _SLOW = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT count(*) FROM c"

@@ -14,9 +14,9 @@ from shop_support import call, connected, find_order
 from test_access import bound  # noqa: F401  (the fixture: a session bound to one customer, in process and over HTTP)
 
 from shopdesk.app import build_server
-from shopdesk.db import Database
-from shopdesk.repositories import audit
 from shopdesk.settings import Settings
+from shopdesk.storage.repositories import audit
+from shopdesk.storage.sqlite import Database
 
 
 class Client_:

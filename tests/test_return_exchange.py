@@ -6,7 +6,7 @@ from mcp import Client
 from shop_support import call, find_order, gift_cards, refused, snapshot
 from test_modify_pending_order import swap_candidate
 
-from shopdesk.db import Database
+from shopdesk.storage.sqlite import Database
 
 
 async def test_return_to_original_method_marks_order_return_requested(

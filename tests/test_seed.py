@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from shopdesk.db import Database
-from shopdesk.seed import generate_into
-from shopdesk.tau2 import export
+from shopdesk.shopdata.generator import generate_into
+from shopdesk.shopdata.tau2 import export
+from shopdesk.storage.sqlite import Database
 
 
 async def generated(path: Path, **size: int) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from shopdesk import seed
-from shopdesk.db import MIGRATIONS, Database, build_new
-from shopdesk.repositories import bulk
-from shopdesk.repositories.rows import Connection
+from shopdesk.shopdata import generator as seed
+from shopdesk.storage.repositories import bulk
+from shopdesk.storage.repositories.rows import Connection
+from shopdesk.storage.sqlite import MIGRATIONS, Database, build_new
 
 CUSTOMERS, ORDERS, SEED = 300, 1_000, 3
 

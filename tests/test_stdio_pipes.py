@@ -1,4 +1,4 @@
-"""stdio served on the event loop's own pipes (server/stdio_pipes.py): what a client launching shopdesk gets."""
+"""stdio on the loop's own pipes (transport/stdio_pipes.py): what a client launching shopdesk gets."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ import anyio
 
 from shopdesk.app import build_server
 from shopdesk.settings import Settings
-from shopdesk.stdio_pipes import run_stdio, served_without_threads
+from shopdesk.transport.stdio_pipes import run_stdio, served_without_threads
 
 server = build_server(Settings(db_path=Path(sys.argv[1])))
 PIPES = served_without_threads()  # asked before serving: while serving, fds 0 and 1 point elsewhere
@@ -55,7 +55,7 @@ import anyio
 
 from shopdesk.app import build_server
 from shopdesk.settings import Settings
-from shopdesk.stdio_pipes import run_stdio
+from shopdesk.transport.stdio_pipes import run_stdio
 
 server = build_server(Settings(db_path=Path(sys.argv[1])))
 
@@ -226,7 +226,7 @@ async def test_many_messages_in_one_write_are_each_answered(tmp_path: Path, tau2
 
 
 def test_stdio_is_served_without_threads_only_on_pipes(tmp_path: Path) -> None:
-    probe = [sys.executable, "-c", "from shopdesk.stdio_pipes import served_without_threads as s; print(s())"]
+    probe = [sys.executable, "-c", "from shopdesk.transport.stdio_pipes import served_without_threads as s; print(s())"]
     piped = subprocess.run(probe, stdin=subprocess.PIPE, capture_output=True, env=server_env(), check=True)
     assert piped.stdout.strip() == b"True"
     a_file = tmp_path / "input.txt"

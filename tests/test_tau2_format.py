@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from shop_support import tau2_text
 
-from shopdesk.db import Database
-from shopdesk.seed import generate_into
-from shopdesk.tau2 import InvalidTau2File, export, import_into
+from shopdesk.shopdata.generator import generate_into
+from shopdesk.shopdata.tau2 import InvalidTau2File, export, import_into
+from shopdesk.storage.sqlite import Database
 
 
 async def test_shared_database_round_trips_exactly(tmp_path: Path, tau2_data: dict[str, Any]) -> None:

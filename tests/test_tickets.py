@@ -7,8 +7,8 @@ from mcp import Client
 from mcp.types import PromptReference
 from shop_support import call, refused, snapshot
 
-from shopdesk.db import Database
-from shopdesk.repositories import audit
+from shopdesk.storage.repositories import audit
+from shopdesk.storage.sqlite import Database
 
 
 def some_user(data: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shopdesk.__main__ import main
+from shopdesk.cli.main import main
 
 
 def token_create(tmp_path: Path, days: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

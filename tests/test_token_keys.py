@@ -15,9 +15,9 @@ import pytest
 from http_support import running, session
 from shop_support import call, db_arg, refused
 
+from shopdesk.access.tokens import AuthFile
 from shopdesk.settings import Settings, default_auth_file
-from shopdesk.tokens import AuthFile
-from shopdesk.writes import REPLAY_META
+from shopdesk.writes.path import REPLAY_META
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
 

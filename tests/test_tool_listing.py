@@ -14,11 +14,11 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.server.apps import Apps
 from shop_support import connected
 
-from shopdesk import apps_ui
-from shopdesk.access import TOOL_SCOPES
+from shopdesk.access.gate import TOOL_SCOPES
 from shopdesk.app import build_server
 from shopdesk.settings import Settings
-from shopdesk.toolsets import ALL_TOOLS, TOOL_VERSIONS, TOOLSETS, ToolChoiceError, chosen_tools
+from shopdesk.surface import apps as apps_ui
+from shopdesk.surface.toolsets import ALL_TOOLS, TOOL_VERSIONS, TOOLSETS, ToolChoiceError, chosen_tools
 
 TAU2_TOOLS = {
     "find_user_id_by_email": ["email"],

@@ -121,7 +121,7 @@ def test_a_dropped_http_stream_resumes_from_its_last_event(tmp_path: Path, tau2_
 def test_the_http_socket_sends_small_answers_at_once() -> None:
     """TCP_NODELAY on the listening socket, inherited by each connection: an SSE answer does not wait for the
     client's delayed ACK (it cost about 40 ms a call)."""
-    from shopdesk.serve import listening_socket
+    from shopdesk.transport.serve import listening_socket
 
     with listening_socket("127.0.0.1", 0) as listener:
         with socket.create_connection(listener.getsockname()):

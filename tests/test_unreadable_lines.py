@@ -1,4 +1,4 @@
-"""Reading a request's id from the start of a line that is not read whole (server/unreadable_lines.py): the
+"""Reading a request's id from the start of a line that is not read whole (server/transport/unreadable_lines.py): the
 top-level id when the start shows it, else nothing; never another member's id or a wrong value."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import hypothesis
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shopdesk.unreadable_lines import request_id
+from shopdesk.transport.unreadable_lines import request_id
 
 PROPERTY = hypothesis.settings(max_examples=200, deadline=None, derandomize=True, database=None)
 

@@ -25,16 +25,16 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID, Apps
 from mcp.types import ElicitRequestParams, ElicitResult
 from shop_support import ROOT, call, connected, find_order, open_shop, snapshot
 
-from shopdesk import apps_ui
 from shopdesk.app import build_server
 from shopdesk.settings import Settings
+from shopdesk.surface import apps as apps_ui
 
 APPS = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
 REQUIRED = os.environ.get("SHOPDESK_REQUIRE_PEERS") == "1"
 BUILT = [
-    "server/views/order.html",
-    "server/views/customer.html",
-    "server/views/ticket.html",
+    "server/surface/views/order.html",
+    "server/surface/views/customer.html",
+    "server/surface/views/ticket.html",
     "tests/views_host/host.html",
 ]
 
@@ -54,7 +54,7 @@ async def test_an_apps_client_finds_each_view_through_its_tool(settings: Setting
             assert uri in listed
             (content,) = (await client.read_resource(uri)).contents
             assert content.mime_type == APP_MIME_TYPE
-            assert content.text == (ROOT / "server" / "views" / file).read_text(encoding="utf-8")  # type: ignore[union-attr]
+            assert content.text == (ROOT / "server" / "surface" / "views" / file).read_text(encoding="utf-8")  # type: ignore[union-attr]
             # The host is told to allow nothing external, and the page itself says the same.
             assert (content.meta or {})["ui"]["csp"] == {
                 "connectDomains": [],

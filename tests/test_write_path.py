@@ -16,10 +16,10 @@ from mcp import Client
 from shop_support import call, connected, db_arg, find_order, refused, server_env, snapshot
 
 from shopdesk.app import build_server
-from shopdesk.db import Database
-from shopdesk.repositories import audit
 from shopdesk.settings import Settings
-from shopdesk.writes import REPLAY_META
+from shopdesk.storage.repositories import audit
+from shopdesk.storage.sqlite import Database
+from shopdesk.writes.path import REPLAY_META
 
 TICKET = {"subject": "Parcel", "message": "Where is my parcel? Call me at 555-0100."}
 

@@ -1,7 +1,7 @@
 // Bundles each view (and the test host page) into one self-contained HTML file: the script and the styles
 // inline, nothing fetched. The output depends only on the sources and the pinned packages, so a rebuild
 // reproduces the committed files byte for byte (tests/test_views.py checks it).
-//   node build.mjs            write server/views/*.html and tests/views_host/host.html
+//   node build.mjs            write server/surface/views/*.html and tests/views_host/host.html
 //   node build.mjs --out DIR  write them under DIR instead (same relative paths)
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -16,9 +16,9 @@ const root = outFlag > 0 ? resolve(process.argv[outFlag + 1]) : resolve(here, ".
 const VIEW_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
 
 const targets = [
-  { entry: "src/order.js", css: "src/style.css", out: "server/views/order.html", title: "Order", csp: VIEW_CSP },
-  { entry: "src/customer.js", css: "src/style.css", out: "server/views/customer.html", title: "Customer", csp: VIEW_CSP },
-  { entry: "src/ticket.js", css: "src/style.css", out: "server/views/ticket.html", title: "Support ticket", csp: VIEW_CSP },
+  { entry: "src/order.js", css: "src/style.css", out: "server/surface/views/order.html", title: "Order", csp: VIEW_CSP },
+  { entry: "src/customer.js", css: "src/style.css", out: "server/surface/views/customer.html", title: "Customer", csp: VIEW_CSP },
+  { entry: "src/ticket.js", css: "src/style.css", out: "server/surface/views/ticket.html", title: "Support ticket", csp: VIEW_CSP },
   { entry: "test-host/host.js", css: "test-host/host.css", out: "tests/views_host/host.html", title: "shopdesk test host" },
 ];
 

@@ -32,8 +32,8 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.types import TextResourceContents
 
-from shopdesk.db import Database
-from shopdesk.tau2 import import_into, read_text
+from shopdesk.shopdata.tau2 import import_into, read_text
+from shopdesk.storage.sqlite import Database
 
 from ..loop import Agent, Limits, Options
 from ..pricing import SMALL_MODEL, Usage

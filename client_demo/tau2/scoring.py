@@ -26,9 +26,9 @@ from typing import Any
 from mcp import Client
 
 from shopdesk.app import build_server
-from shopdesk.db import Database
 from shopdesk.settings import Settings
-from shopdesk.tau2 import export
+from shopdesk.shopdata.tau2 import export
+from shopdesk.storage.sqlite import Database
 
 from .tasks import Action, Task
 

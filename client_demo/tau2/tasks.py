@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from shopdesk.tau2 import BUNDLED_DB
+from shopdesk.shopdata.tau2 import BUNDLED_DB
 
 DATA_DIR = BUNDLED_DB.parent
 TASKS_FILE = DATA_DIR / "tasks.json.gz"

@@ -3,8 +3,8 @@ shapes the answer; none holds SQL or business rules."""
 
 from __future__ import annotations
 
-from ..mcp_server import ShopServer
 from ..shop import Shop
+from ..surface.mcp_server import ShopServer
 from . import audit, calculator, customers, order_changes, orders, products, tickets
 
 

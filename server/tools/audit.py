@@ -7,11 +7,11 @@ from typing import Annotated
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import render
-from ..mcp_server import ShopServer
-from ..models import AuditEvent, AuditPage
-from ..repositories import audit as repo
+from ..domain.models import AuditEvent, AuditPage
 from ..shop import Shop
+from ..storage.repositories import audit as repo
+from ..surface.mcp_server import ShopServer
+from ..text import render
 from .arguments import Cursor, IsoDate, OrderId, PageSize, UserId
 from .cursors import decode_cursor, encode_cursor
 from .results import lookup, present

@@ -11,10 +11,10 @@ from typing import Annotated
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from ..errors import InvalidArguments
-from ..mcp_server import ShopServer
-from ..models import Calculation
+from ..domain.errors import InvalidArguments
+from ..domain.models import Calculation
 from ..shop import Shop
+from ..surface.mcp_server import ShopServer
 from .results import lookup, present
 
 _OPERATORS: dict[type[ast.operator], Callable[[float, float], float]] = {

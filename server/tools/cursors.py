@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 import json
 
-from ..errors import InvalidArguments
-from ..repositories.paging import PageKey
+from ..domain.errors import InvalidArguments
+from ..storage.repositories.paging import PageKey
 
 # Row ids stay far below this; the headroom keeps sums such as a search window's end (id + 1000) in 64 bits.
 MAX_KEY = 2**62

@@ -9,15 +9,17 @@ from mcp.server.mcpserver import Context, Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import apps_ui, not_found, policy, previews, render
-from ..confirm import ConfirmationToken, Consent, Preview
-from ..errors import InvalidArguments
-from ..mcp_server import ShopServer
-from ..models import Address, CustomerPage, User, UserIdResult
-from ..repositories import customers as repo
-from ..repositories.rows import Connection
+from ..domain import not_found, policy
+from ..domain.errors import InvalidArguments
+from ..domain.models import Address, CustomerPage, User, UserIdResult
 from ..shop import Shop
-from ..writes import IdempotencyKey, Plan, Write, Written, consent_resolver, perform_confirmed, preview_of
+from ..storage.repositories import customers as repo
+from ..storage.repositories.rows import Connection
+from ..surface import apps as apps_ui
+from ..surface.mcp_server import ShopServer
+from ..text import previews, render
+from ..writes.confirm import ConfirmationToken, Consent, Preview
+from ..writes.path import IdempotencyKey, Plan, Write, Written, consent_resolver, perform_confirmed, preview_of
 from .arguments import (
     Address1,
     Address2,

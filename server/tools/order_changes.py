@@ -16,38 +16,20 @@ from mcp.server.mcpserver import Context, Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import policy, previews, render
-from ..confirm import ConfirmationToken, Consent, Preview
-from ..mcp_server import ShopServer
-from ..models import Address, Order, OrderItem
-from ..money import Movement, format_money
-from ..repositories import customers as customers_repo
-from ..repositories import orders as repo
-from ..repositories import products as products_repo
-from ..repositories.rows import Connection
+from ..domain import policy
+from ..domain.models import Address, Order, OrderItem
+from ..domain.money import Movement, format_money
+from ..domain.statuses import CancelReason
 from ..shop import Shop
-from ..statuses import CancelReason
-from ..writes import (
-    IdempotencyKey,
-    Plan,
-    Write,
-    Written,
-    consent_resolver,
-    perform_confirmed,
-    preview_of,
-)
-from .arguments import (
-    Address1,
-    Address2,
-    City,
-    Country,
-    ItemIds,
-    NewItemIds,
-    OrderId,
-    PaymentMethodId,
-    State,
-    Zip,
-)
+from ..storage.repositories import customers as customers_repo
+from ..storage.repositories import orders as repo
+from ..storage.repositories import products as products_repo
+from ..storage.repositories.rows import Connection
+from ..surface.mcp_server import ShopServer
+from ..text import previews, render
+from ..writes.confirm import ConfirmationToken, Consent, Preview
+from ..writes.path import IdempotencyKey, Plan, Write, Written, consent_resolver, perform_confirmed, preview_of
+from .arguments import Address1, Address2, City, Country, ItemIds, NewItemIds, OrderId, PaymentMethodId, State, Zip
 from .orders import load_order
 from .results import change
 

@@ -7,22 +7,16 @@ from typing import Annotated
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import apps_ui, not_found, render
-from ..mcp_server import ShopServer
-from ..models import Order, OrderPage
-from ..repositories import orders as repo
-from ..repositories.rows import Connection
+from ..domain import not_found
+from ..domain.models import Order, OrderPage
+from ..domain.statuses import OrderStatus
 from ..shop import Shop
-from ..statuses import OrderStatus
-from .arguments import (
-    Cursor,
-    IsoDate,
-    ItemId,
-    OrderId,
-    PageSize,
-    ProductId,
-    UserId,
-)
+from ..storage.repositories import orders as repo
+from ..storage.repositories.rows import Connection
+from ..surface import apps as apps_ui
+from ..surface.mcp_server import ShopServer
+from ..text import render
+from .arguments import Cursor, IsoDate, ItemId, OrderId, PageSize, ProductId, UserId
 from .cursors import decode_cursor, encode_cursor
 from .results import lookup, present
 

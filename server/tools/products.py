@@ -7,11 +7,11 @@ from typing import Annotated
 
 from mcp.types import CallToolResult
 
-from .. import render
-from ..mcp_server import ShopServer
-from ..models import ItemDetails, Product, ProductTypes
-from ..repositories import products as repo
+from ..domain.models import ItemDetails, Product, ProductTypes
 from ..shop import Shop
+from ..storage.repositories import products as repo
+from ..surface.mcp_server import ShopServer
+from ..text import render
 from .arguments import ItemId, ProductId
 from .results import lookup, must_exist, present
 

@@ -7,7 +7,7 @@ from typing import TypeVar
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
-from ..errors import NotFound
+from ..domain.errors import NotFound
 
 
 def present(model: BaseModel, text: str) -> CallToolResult:

@@ -9,27 +9,20 @@ from mcp.server.mcpserver import Context, Resolve
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from .. import apps_ui, not_found, policy, previews, render
-from ..access import current_caller
-from ..confirm import ConfirmationToken, Consent, Preview
-from ..mcp_server import ShopServer
-from ..models import Ticket, TicketPage, Transfer
-from ..repositories import customers as customers_repo
-from ..repositories import orders as orders_repo
-from ..repositories import tickets as repo
-from ..repositories.rows import Connection
+from ..access.gate import current_caller
+from ..domain import not_found, policy
+from ..domain.models import Ticket, TicketPage, Transfer
+from ..domain.statuses import PostedBy, TicketPriority, TicketStatus
 from ..shop import Shop
-from ..statuses import PostedBy, TicketPriority, TicketStatus
-from ..writes import (
-    IdempotencyKey,
-    Plan,
-    Write,
-    Written,
-    consent_resolver,
-    perform,
-    perform_confirmed,
-    preview_of,
-)
+from ..storage.repositories import customers as customers_repo
+from ..storage.repositories import orders as orders_repo
+from ..storage.repositories import tickets as repo
+from ..storage.repositories.rows import Connection
+from ..surface import apps as apps_ui
+from ..surface.mcp_server import ShopServer
+from ..text import previews, render
+from ..writes.confirm import ConfirmationToken, Consent, Preview
+from ..writes.path import IdempotencyKey, Plan, Write, Written, consent_resolver, perform, perform_confirmed, preview_of
 from .arguments import Cursor, LongText, OrderId, PageSize, ShortText, TicketId, UserId
 from .cursors import decode_cursor, encode_cursor
 from .results import addition, change, lookup, present

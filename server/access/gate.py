@@ -1,0 +1,436 @@
+"""Who may do what: the scope each tool needs, who is calling, customer binding, read-only mode.
+
+All of it is applied in one place, `AccessGate`: an SDK middleware around the tool, resource and
+prompt requests, whose tool-call checks run as the server's call guard inside the tool handler (see
+mcp_server.py: so its refusals have the tools' own wire form). No handler knows about it, except that
+argument completion asks `current_caller()` whose ids it may offer. The caller of a request is the
+bearer token's (HTTP with an auth file: the SDK's gate has verified it and answered 401 without one), else
+the local operator (stdio, or HTTP on loopback without an auth file) with every scope.
+
+- Scopes: a tool the caller lacks the scope for is not listed, and a call to it is answered as a
+  name that is no tool (as is any tool not offered to the session). `admin` holds every scope.
+- Read-only (`serve --read-only`): only read tools are listed or run. The database connections
+  are opened read-only as well (see `Database.open`), so no code path can write.
+- Customer binding (a token made with `--customer`, or `serve --customer`): the session sees and
+  changes only that customer's profile, orders, payment methods and tickets. An id of another
+  customer's record answers exactly like an id that names nothing; searches are confined to the
+  customer; tools that search all customers are not offered. `BINDINGS` says, tool by tool,
+  which arguments name whose records; a tool missing there is not offered to a bound session.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, Prompt, Tool
+from pydantic import BaseModel
+
+from ..domain import not_found
+from ..domain.errors import NotFound, ShopError, excerpt, no_such_tool
+from ..domain.resource_uris import (
+    CUSTOMER_TEMPLATE,
+    EXPORT_TEMPLATE,
+    ORDER_TEMPLATE,
+    TICKET_TEMPLATE,
+    order_id_from_uri,
+)
+from ..ops.observability import CALL_INFO
+from ..shop import Shop
+from ..storage.repositories import ownership
+from ..storage.repositories.ownership import RecordKind
+from .tokens import SCOPES, AuthFile
+
+Call = Callable[[dict[str, Any]], Awaitable[Any]]
+# Runs a call on behalf of the server: may refuse (raise a ShopError), change the arguments, or check the result.
+CallGuard = Callable[[str, dict[str, Any], Call], Awaitable[Any]]
+
+
+# The scope each tool's effect implies; None: the tool touches no shop data.
+TOOL_SCOPES: dict[str, str | None] = {
+    "find_user_id_by_email": "customers:read",
+    "find_user_id_by_name_zip": "customers:read",
+    "get_user_details": "customers:read",
+    "search_customers": "customers:read",
+    "modify_user_address": "customers:write",
+    "get_order_details": "orders:read",
+    "search_orders": "orders:read",
+    "cancel_pending_order": "orders:write",
+    "modify_pending_order_address": "orders:write",
+    "modify_pending_order_payment": "orders:write",
+    "modify_pending_order_items": "orders:write",
+    "return_delivered_order_items": "orders:write",
+    "exchange_delivered_order_items": "orders:write",
+    "get_product_details": "catalog:read",
+    "get_item_details": "catalog:read",
+    "list_all_product_types": "catalog:read",
+    "calculate": None,
+    "get_ticket": "tickets:read",
+    "list_tickets": "tickets:read",
+    "create_ticket": "tickets:write",
+    "add_ticket_message": "tickets:write",
+    "set_ticket_status": "tickets:write",
+    "escalate_ticket": "tickets:write",
+    "transfer_to_human_agents": "tickets:write",
+    "list_audit_events": "admin",
+}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What a customer-bound session may pass to one tool."""
+
+    ids: Mapping[str, RecordKind] = field(default_factory=dict)  # arguments naming records: must be the customer's
+    fills: str | None = None  # an optional customer argument that defaults to the bound customer
+    finds: Callable[[Mapping[str, Any]], NotFound] | None = None  # the result names a customer: must be this one
+    hidden: bool = False  # not offered at all
+
+
+_ORDER: Mapping[str, RecordKind] = {"order_id": "order"}
+_ORDER_PAID: Mapping[str, RecordKind] = {"order_id": "order", "payment_method_id": "payment_method"}
+_TICKET: Mapping[str, RecordKind] = {"ticket_id": "ticket"}
+
+BINDINGS: dict[str, Binding] = {
+    "find_user_id_by_email": Binding(finds=lambda a: not_found.customer_with_email(str(a["email"]))),
+    "find_user_id_by_name_zip": Binding(
+        finds=lambda a: not_found.customer_named(str(a["first_name"]), str(a["last_name"]), str(a["zip"]))
+    ),
+    "get_user_details": Binding(ids={"user_id": "customer"}),
+    "modify_user_address": Binding(ids={"user_id": "customer"}),
+    "search_customers": Binding(hidden=True),
+    "get_order_details": Binding(ids=_ORDER),
+    "search_orders": Binding(ids={"user_id": "customer"}, fills="user_id"),
+    "cancel_pending_order": Binding(ids=_ORDER),
+    "modify_pending_order_address": Binding(ids=_ORDER),
+    "modify_pending_order_payment": Binding(ids=_ORDER_PAID),
+    "modify_pending_order_items": Binding(ids=_ORDER_PAID),
+    "return_delivered_order_items": Binding(ids=_ORDER_PAID),
+    "exchange_delivered_order_items": Binding(ids=_ORDER_PAID),
+    "get_product_details": Binding(),
+    "get_item_details": Binding(),
+    "list_all_product_types": Binding(),
+    "calculate": Binding(),
+    "get_ticket": Binding(ids=_TICKET),
+    "list_tickets": Binding(ids={"user_id": "customer", "order_id": "order"}, fills="user_id"),
+    "create_ticket": Binding(ids={"user_id": "customer", "order_id": "order"}),
+    "add_ticket_message": Binding(ids=_TICKET),
+    "set_ticket_status": Binding(ids=_TICKET),
+    "escalate_ticket": Binding(ids=_TICKET),
+    "transfer_to_human_agents": Binding(),
+    "list_audit_events": Binding(hidden=True),
+}
+
+
+# Record resources: the scope reading one needs, and whose record it is (see resources.py).
+RESOURCE_RECORDS: dict[str, tuple[str, RecordKind]] = {
+    ORDER_TEMPLATE: ("orders:read", "order"),
+    CUSTOMER_TEMPLATE: ("customers:read", "customer"),
+    TICKET_TEMPLATE: ("tickets:read", "ticket"),
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    subject: str
+    scopes: frozenset[str]
+    customer: str | None = None
+    read_only: bool = False
+
+    def missing_scope(self, tool: str) -> str | None:
+        """The scope `tool` needs that this caller lacks; None when it may call it.
+
+        A tool with no entry in TOOL_SCOPES needs `admin`: a new tool is closed until it is given a scope.
+        """
+        needed = TOOL_SCOPES.get(tool, "admin")
+        if needed is None or "admin" in self.scopes or needed in self.scopes:
+            return None
+        return needed
+
+    def may_read(self, scope: str) -> bool:
+        return "admin" in self.scopes or scope in self.scopes
+
+    def offered(self, name: str, *, read_only: bool) -> bool:
+        """Whether the tool `name` (a read-only one or not) is listed for and callable by this caller."""
+        if self.missing_scope(name) is not None:
+            return False
+        if self.read_only and not read_only:
+            return False
+        if self.customer is not None:
+            binding = BINDINGS.get(name)
+            return binding is not None and not binding.hidden
+        return True
+
+
+class FileTokenVerifier(TokenVerifier):
+    """Checks bearer tokens against the auth file, on every request."""
+
+    def __init__(self, auth_file: AuthFile) -> None:
+        self.auth_file = auth_file
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        record = self.auth_file.find(token)
+        if record is None:
+            return None
+        return AccessToken(
+            token=token,
+            client_id=record.id,
+            scopes=list(record.scopes),
+            expires_at=record.expires_at,
+            subject=record.subject,
+            claims={"customer": record.customer} if record.customer else None,
+        )
+
+
+def _read_only(tool: Tool) -> bool:
+    return bool(tool.annotations and tool.annotations.read_only_hint)
+
+
+def _as_dict(result: HandlerResult) -> dict[str, Any]:
+    """A handler's result as its wire form (the SDK hands middleware either)."""
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return result or {}
+
+
+def _note_refusal(error: ShopError) -> None:
+    info = CALL_INFO.get()
+    if info is not None:  # for the call's log line and metrics
+        info["error_class"] = type(error).__name__
+
+
+def _well_formed(schema: Mapping[str, Any], value: object) -> bool:
+    """Whether `value` fits the argument's string schema (its pattern and length); a value that does not
+    is left to the tool, which refuses it as malformed before it looks anything up."""
+    options = [schema, *schema.get("anyOf", [])]
+    for option in options:
+        kind = option.get("type")
+        if "string" not in (kind if isinstance(kind, list) else [kind]) or not isinstance(value, str):
+            continue
+        if len(value) < option.get("minLength", 0) or len(value) > option.get("maxLength", len(value)):
+            continue
+        pattern = option.get("pattern")
+        if pattern is None or re.search(pattern, value):
+            return True
+    return False
+
+
+_CALLER: ContextVar[Caller | None] = ContextVar("shopdesk_caller", default=None)
+
+
+def current_caller() -> Caller | None:
+    """Who made the request being handled (set by AccessGate); None outside a request."""
+    return _CALLER.get()
+
+
+@contextmanager
+def _calling(caller: Caller) -> Iterator[None]:
+    token = _CALLER.set(caller)
+    try:
+        yield
+    finally:
+        _CALLER.reset(token)
+
+
+def _template_scope(template: str) -> str:
+    if template == EXPORT_TEMPLATE:
+        return "orders:read"
+    return RESOURCE_RECORDS[template][0] if template in RESOURCE_RECORDS else "admin"
+
+
+def _record(uri: str) -> tuple[str, RecordKind, str] | None:
+    """(scope, kind, id) of the record resource `uri` names; None for any other URI."""
+    for template, (scope, kind) in RESOURCE_RECORDS.items():
+        base = template.split("{")[0]
+        if uri.startswith(base) and "/" not in uri.removeprefix(base):
+            record_id = urllib.parse.unquote(uri.removeprefix(base))
+            return scope, kind, order_id_from_uri(record_id) if kind == "order" else record_id
+    return None
+
+
+class AccessGate:
+    """The SDK middleware that applies scopes, read-only mode and customer binding to every tool call,
+    resource read and prompt."""
+
+    def __init__(
+        self,
+        shop: Shop,
+        list_tools: Callable[[], Awaitable[list[Tool]]],
+        prompt_tools: Mapping[str, Collection[str]] | None = None,
+        list_prompts: Callable[[], Awaitable[list[Prompt]]] | None = None,
+    ) -> None:
+        self.shop = shop
+        self._list_tools = list_tools
+        self._tools: dict[str, Tool] | None = None
+        self._prompt_tools = prompt_tools or {}
+        self._list_prompts = list_prompts
+
+    def caller(self) -> Caller:
+        settings = self.shop.settings
+        token = get_access_token()
+        if token is None:  # stdio, or HTTP without an auth file: the operator running shopdesk
+            return Caller("local", frozenset(SCOPES), settings.customer, settings.read_only)
+        customer = (token.claims or {}).get("customer")
+        return Caller(token.subject or token.client_id, frozenset(token.scopes), customer, settings.read_only)
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        caller = self.caller()
+        with _calling(caller):
+            return await self._gate(ctx, call_next, caller)
+
+    async def _gate(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext, caller: Caller) -> HandlerResult:
+        if ctx.method == "tools/list":
+            listing = _as_dict(await call_next(ctx))
+            tools = [
+                t
+                for t in listing.get("tools", [])
+                if caller.offered(t["name"], read_only=bool((t.get("annotations") or {}).get("readOnlyHint")))
+            ]
+            return {**listing, "tools": tools}
+        if ctx.method == "resources/templates/list":
+            listing = _as_dict(await call_next(ctx))
+            templates = [
+                t for t in listing.get("resourceTemplates", []) if caller.may_read(_template_scope(t["uriTemplate"]))
+            ]
+            return {**listing, "resourceTemplates": templates}
+        if ctx.method == "resources/read" and ctx.params is not None:
+            await self._check_read(str(ctx.params.get("uri", "")), caller)
+        if ctx.method == "prompts/list":
+            listing = _as_dict(await call_next(ctx))
+            offered = [p for p in listing.get("prompts", []) if await self._prompt_offered(p["name"], caller)]
+            return {**listing, "prompts": offered}
+        if ctx.method == "prompts/get" and ctx.params is not None:
+            await self._check_prompt(str(ctx.params.get("name", "")), ctx.params.get("arguments") or {}, caller)
+        return await call_next(ctx)
+
+    async def _check_prompt(self, name: str, arguments: object, caller: Caller) -> None:
+        """A prompt this caller is offered, with exactly its arguments; else invalid params saying what to send
+        (the SDK would answer an internal error)."""
+        prompts = {p.name: p for p in await self._list_prompts()} if self._list_prompts else {}
+        if name not in prompts or not await self._prompt_offered(name, caller):
+            offered = [p for p in prompts if await self._prompt_offered(p, caller)]
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"There is no prompt `{excerpt(name)}`; "
+                + (f"the prompts are {', '.join(offered)}." if offered else "this session is offered none."),
+            )
+        declared = {a.name: a.required for a in prompts[name].arguments or []}
+        given = set(arguments) if isinstance(arguments, Mapping) else set()
+        missing = sorted(a for a, required in declared.items() if required and a not in given)
+        unknown = sorted(given - set(declared))
+        if missing or unknown:
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"The prompt {name} takes the arguments {', '.join(declared) or '(none)'}"
+                + (f"; {', '.join(missing)} missing" if missing else "")
+                + (f"; no argument named {', '.join(excerpt(u, 30) for u in unknown[:3])}" if unknown else "")
+                + ".",
+            )
+
+    async def _check_read(self, uri: str, caller: Caller) -> None:
+        """Refuse a record resource outside the caller's scopes, or another customer's (as if missing).
+        An export needs orders:read; a customer-bound session's export holds its own orders only."""
+        if uri.startswith(EXPORT_TEMPLATE.split("{")[0]) and not caller.may_read("orders:read"):
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message="Exporting orders needs the scope orders:read, which this session's token does not have.",
+                data={"uri": uri},
+            )
+        record = _record(uri)
+        if record is None:
+            return
+        scope, kind, record_id = record
+        if not caller.may_read(scope):
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"Reading {excerpt(uri)} needs the scope {scope}, which this session's token does not have.",
+                data={"uri": uri},
+            )
+        if caller.customer is None:
+            return
+        owner = record_id if kind == "customer" else await ownership.owner(self.shop.db.read, kind, record_id)
+        if owner != caller.customer:
+            raise MCPError(
+                code=INVALID_PARAMS, message=str(_missing(kind, record_id, caller.customer)), data={"uri": uri}
+            )
+
+    async def _prompt_offered(self, name: str, caller: Caller) -> bool:
+        """A prompt is offered when every tool it tells the model to use is offered to the caller."""
+        if name not in self._prompt_tools:
+            return False
+        for tool_name in self._prompt_tools.get(name, ()):
+            tool = await self._tool(tool_name)
+            if tool is None or not caller.offered(tool_name, read_only=_read_only(tool)):
+                return False
+        return True
+
+    async def _tool(self, name: str) -> Tool | None:
+        if self._tools is None:
+            self._tools = {tool.name: tool for tool in await self._list_tools()}
+        return self._tools.get(name)
+
+    async def guard_call(self, name: str, arguments: dict[str, Any], call: Call) -> Any:
+        """The server's call guard (ShopServer.guard): runs inside the tool handler, so that what it refuses
+        reaches the client in exactly the form of the tools' own refusals. A tool this caller is not
+        offered answers as a name that is no tool; in a bound session another customer's record answers
+        as a missing one."""
+        tool = await self._tool(name)
+        caller = current_caller() or self.caller()
+        if tool is None:
+            return await call(arguments)  # the server answers unknown names itself
+        if not caller.offered(name, read_only=_read_only(tool)):
+            info = CALL_INFO.get()
+            if info is not None:  # the call's log line sent to the client names no tool, as for an unknown name
+                info["not_offered"] = "yes"
+            raise no_such_tool(name)
+        if caller.customer is None:
+            return await call(arguments)
+        try:
+            bound = await self._bind(tool, dict(arguments), caller.customer)
+            result = await call(bound)
+            finds = BINDINGS[name].finds
+            if finds is not None:
+                answer = _as_dict(result)
+                structured = answer.get("structuredContent") or {}
+                if not answer.get("isError") and structured.get("user_id") != caller.customer:
+                    raise finds(bound)
+        except ShopError as error:
+            _note_refusal(error)
+            raise
+        return result
+
+    async def _bind(self, tool: Tool, arguments: dict[str, Any], customer: str) -> dict[str, Any]:
+        """The arguments confined to `customer`; raises the not-found of any record that is not theirs."""
+        binding = BINDINGS[tool.name]  # a tool without one is not offered to a bound session
+        if binding.fills is not None and arguments.get(binding.fills) is None:
+            arguments[binding.fills] = customer
+        properties = tool.input_schema.get("properties", {})
+        for argument, kind in binding.ids.items():
+            value = arguments.get(argument)
+            if value is None or not _well_formed(properties.get(argument, {}), value):
+                continue
+            if kind == "customer":
+                owner: str | None = value
+            else:
+                owner = await ownership.owner(self.shop.db.read, kind, value)
+            if owner != customer:
+                raise _missing(kind, value, customer)
+        return arguments
+
+
+def _missing(kind: RecordKind, record_id: str, customer: str) -> NotFound:
+    if kind == "customer":
+        return not_found.customer(record_id)
+    if kind == "order":
+        return not_found.order(record_id)
+    if kind == "ticket":
+        return not_found.ticket(record_id)
+    return not_found.payment_method(customer, record_id)

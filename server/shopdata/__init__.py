@@ -1,0 +1,1 @@
+"""Whole shops: the deterministic demo generator and the τ²-bench retail format."""

@@ -1,0 +1,1 @@
+"""Words for people and models: renderings of results and previews of writes."""

@@ -1,0 +1,1 @@
+"""How messages arrive: stdio on the loop's own pipes, Streamable HTTP with its limits, per-session event stores."""

@@ -1,0 +1,1 @@
+"""The one path every write takes: idempotency, the person's confirmation, the transaction, the audit row."""
