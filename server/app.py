@@ -13,8 +13,9 @@ from mcp.server.auth.settings import AuthSettings
 from pydantic import AnyHttpUrl
 
 from . import __version__
-from .access.gate import TOOL_SCOPES, AccessGate, FileTokenVerifier
+from .access.gate import AccessGate, FileTokenVerifier
 from .access.tokens import AuthFile
+from .domain.rules_text import INSTRUCTION_LINES
 from .ops.observability import CallObserver, healthz_endpoint, metrics_endpoint
 from .settings import Settings
 from .shop import Shop
@@ -24,28 +25,9 @@ from .surface import client_log, completions, prompts, resources
 from .surface.client_log import ClientLog
 from .surface.mcp_server import ShopServer
 from .surface.prompts import PROMPT_TOOLS
-from .surface.toolsets import ALL_TOOLS, TOOL_VERSIONS
-from .tools import register_all
+from .tools import TOOLS, register_all
+from .tools.toolsets import ALL_TOOLS, TOOL_VERSIONS, enabled_tools, views_shown
 from .writes.path import refused_arguments
-
-# The server's instructions, line by line; a line naming a tool that is off is left out (see instructions()).
-INSTRUCTION_LINES = (
-    "shopdesk runs a shop's customer service: customers, orders, products and support tickets.",
-    "- Identify the customer first, even if they give a user id: find_user_id_by_email, or "
-    "find_user_id_by_name_zip when they cannot give their email. Help only that customer.",
-    "- Read before acting: get_user_details gives the profile, payment methods and order ids.",
-    "- get_order_details gives an order's status, items and payments; search_orders finds orders.",
-    "- get_product_details lists a product's variants, to swap an item to.",
-    "- Order statuses: 'pending' can be cancelled, or have its address, payment method or items changed (items "
-    "once, and that is final); 'delivered' can be returned or exchanged (once); 'processed', 'cancelled' and "
-    "the requested states allow no change. The server enforces these rules and says what to do instead.",
-    "- Before any tool that changes data, list the details to the person and get an explicit yes. Collect "
-    "every item first: item changes and exchanges can be made only once per order.",
-    "- Requests the tools and rules cannot handle: transfer_to_human_agents, then tell the customer they are "
-    "being transferred.",
-    "- Record follow-up work in tickets: create_ticket, add_ticket_message, escalate_ticket.",
-    "Money is in dollars with two decimals; ids: orders '#W0000000', tickets 'TCK-000001'.",
-)
 
 
 def instructions(enabled: Collection[str]) -> str:
@@ -58,7 +40,7 @@ def instructions(enabled: Collection[str]) -> str:
 def build_server(settings: Settings | None = None, *, shop: Shop | None = None) -> ShopServer:
     """A new server; pass `shop` to keep a handle on its database (tests do)."""
     shop = shop or Shop(settings or Settings())
-    enabled = shop.settings.enabled_tools()
+    enabled = enabled_tools(shop.settings)
     server = ShopServer(
         "shopdesk",
         lifespan=shop.lifespan,
@@ -72,12 +54,10 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
         # A confirmation token is used only with --confirm always; elsewhere it would be noise the model reads.
         hidden_arguments=() if shop.settings.confirm == "always" else ("confirmation_token",),
         # MCP Apps: the views of an order, a customer and a ticket (apps_ui.py).
-        extensions=[apps_ui.extension(enabled)],
+        extensions=[apps_ui.extension(views_shown(enabled))],
     )
-    register_all(server, shop)
+    register_all(server, shop, enabled)
     server.refused_write = functools.partial(refused_arguments, shop)
-    for name in set(ALL_TOOLS) - enabled:
-        server.remove_tool(name)
     resources.register(server, shop, enabled)
     prompts.register(server, enabled)
     completions.register(server, shop)
@@ -88,8 +68,10 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
     server.middleware.append(resources.ShortResourceErrors())
     server.middleware.append(ClientLog())
     server.middleware.append(apps_ui.ViewsForAppsClients())
-    server.middleware.append(CallObserver(metrics, known_tools=set(TOOL_SCOPES)))
-    gate = AccessGate(shop, server.list_tools, PROMPT_TOOLS, server.list_prompts)
+    server.middleware.append(CallObserver(metrics, known_tools=set(ALL_TOOLS)))
+    gate = AccessGate(
+        shop, {spec.name: spec.access for spec in TOOLS}, server.list_tools, PROMPT_TOOLS, server.list_prompts
+    )
     server.middleware.append(gate)
     server.guard = gate.guard_call
     server.custom_route("/healthz", methods=["GET"])(healthz_endpoint(functools.partial(database_answers, shop)))

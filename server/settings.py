@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Literal, cast, get_args
 from urllib.parse import urlsplit, urlunsplit
 
-from .surface.toolsets import chosen_tools
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The environment variables shopdesk reads, for --help and the README.
@@ -217,13 +215,9 @@ class Settings:
     # Stateless HTTP: every request stands alone (no session ids, no resumable streams), so any replica can
     # answer any request; what must be shared lives in the database.
     stateless: bool = field(default_factory=lambda: _flag("SHOPDESK_STATELESS"))
-    # Which tools are offered (see toolsets.py): None and no tools means all of them.
+    # Which tools are offered (see tools/toolsets.py): None and no tools means all of them.
     toolsets: tuple[str, ...] | None = field(default_factory=lambda: _list("SHOPDESK_TOOLSETS") or None)
     tools: tuple[str, ...] = field(default_factory=lambda: _list("SHOPDESK_TOOLS"))
-
-    def enabled_tools(self) -> frozenset[str]:
-        """The tools this server offers; raises ToolChoiceError (a ValueError) for a name that does not exist."""
-        return chosen_tools(self.toolsets, self.tools)
 
     def auth_path(self) -> Path | None:
         """The auth file in force: the one given, else the one beside the database if it exists."""

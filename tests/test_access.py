@@ -16,11 +16,12 @@ from http_support import running, session
 from mcp import Client
 from shop_support import call, connected, db_arg, refused
 
-from shopdesk.access.gate import BINDINGS, TOOL_SCOPES, Caller
+from shopdesk.access.gate import UNDECLARED, Binding, Caller, ToolAccess
 from shopdesk.access.tokens import SCOPES, AuthFile
 from shopdesk.app import build_server
 from shopdesk.settings import Settings, default_auth_file
 from shopdesk.storage.sqlite import Database
+from shopdesk.tools import TOOLS
 
 # Ids of records that exist nowhere, one of each kind, well formed.
 NOWHERE = {"customer": "nobody_0000", "order": "#W0000001", "ticket": "TCK-999999", "payment_method": "paypal_0000001"}
@@ -59,10 +60,15 @@ async def bound(
             yield client, records[mine], records[theirs]
 
 
+# What each tool declares beside its handler (tools/declare.py).
+ACCESS = {spec.name: spec.access for spec in TOOLS}
+BINDINGS = {name: access.binding for name, access in ACCESS.items() if access.binding is not None}
+
+
 async def test_every_tool_has_a_scope_and_a_binding(client: Client) -> None:
     # A new tool must be given both, or it is closed to tokens and hidden from bound sessions.
     listed = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(TOOL_SCOPES) == set(listed)
+    assert set(ACCESS) == set(listed)
     assert set(BINDINGS) == set(listed)
     for name, tool in listed.items():
         ids = {
@@ -70,7 +76,7 @@ async def test_every_tool_has_a_scope_and_a_binding(client: Client) -> None:
         }
         declared = set(BINDINGS[name].ids)
         assert ids == declared or BINDINGS[name].hidden, f"{name} takes {ids} but binds {declared}"
-        assert TOOL_SCOPES[name] is None or TOOL_SCOPES[name] in SCOPES
+        assert ACCESS[name].scope is None or ACCESS[name].scope in SCOPES
 
 
 CASES = sorted((name, argument, kind) for name, b in BINDINGS.items() for argument, kind in b.ids.items())
@@ -129,16 +135,21 @@ async def test_finding_another_customer_answers_like_finding_nobody(
 
 def test_scopes_decide_what_a_caller_is_offered() -> None:
     reader = Caller("bot", frozenset({"orders:read", "catalog:read"}))
-    assert reader.missing_scope("get_order_details") is None
-    assert reader.missing_scope("cancel_pending_order") == "orders:write"
-    assert reader.missing_scope("calculate") is None  # touches no shop data
-    assert reader.missing_scope("a_tool_with_no_scope_yet") == "admin"  # closed until given one
+    assert reader.missing_scope(ACCESS["get_order_details"]) is None
+    assert reader.missing_scope(ACCESS["cancel_pending_order"]) == "orders:write"
+    assert reader.missing_scope(ACCESS["calculate"]) is None  # touches no shop data
+    assert reader.missing_scope(UNDECLARED) == "admin"  # a name with no declaration is closed
     admin = Caller("ops", frozenset({"admin"}))
-    assert all(admin.missing_scope(name) is None for name in TOOL_SCOPES)
-    assert not reader.offered("cancel_pending_order", read_only=False)
-    assert not Caller("ops", frozenset({"admin"}), read_only=True).offered("cancel_pending_order", read_only=False)
-    assert Caller("ops", frozenset({"admin"}), read_only=True).offered("get_order_details", read_only=True)
-    assert not Caller("me", frozenset({"admin"}), customer="c_1").offered("search_customers", read_only=True)
+    assert all(admin.missing_scope(access) is None for access in ACCESS.values())
+    assert not reader.offered(ACCESS["cancel_pending_order"], read_only=False)
+    read_only_admin = Caller("ops", frozenset({"admin"}), read_only=True)
+    assert not read_only_admin.offered(ACCESS["cancel_pending_order"], read_only=False)
+    assert read_only_admin.offered(ACCESS["get_order_details"], read_only=True)
+    bound = Caller("me", frozenset({"admin"}), customer="c_1")
+    assert not bound.offered(ACCESS["search_customers"], read_only=True)
+    # A tool declared without a binding is closed to a bound session until it says what it may be passed.
+    assert not bound.offered(ToolAccess("orders:read"), read_only=True)
+    assert bound.offered(ToolAccess("orders:read", Binding()), read_only=True)
 
 
 @pytest.mark.sqlite_only  # checks the file's bytes; test_postgres.py has PostgreSQL's read-only test

@@ -18,7 +18,7 @@ from test_every_tool import success_cases
 from shopdesk.app import build_server
 from shopdesk.domain.masking import masked, masked_reason, masked_value
 from shopdesk.settings import Settings
-from shopdesk.surface.toolsets import ALL_TOOLS
+from shopdesk.tools.toolsets import ALL_TOOLS
 
 CARD = "4111 1111 1111 1111"
 TICKET = {"subject": "Parcel", "message": "Where is it?"}

@@ -18,9 +18,11 @@ import pytest
 from http_support import copy_shop, running, session
 from shop_support import call
 
-from shopdesk.access.gate import BINDINGS
 from shopdesk.access.tokens import AuthFile
 from shopdesk.settings import default_auth_file
+from shopdesk.tools import TOOLS
+
+BINDINGS = {spec.name: spec.access.binding for spec in TOOLS if spec.access.binding is not None}
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
 

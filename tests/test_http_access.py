@@ -26,9 +26,11 @@ from mcp.shared.exceptions import MCPError
 from prometheus_client.parser import text_string_to_metric_families
 from shop_support import call, connected, refused
 
-from shopdesk.access.gate import TOOL_SCOPES
 from shopdesk.access.tokens import AuthFile
 from shopdesk.settings import Settings, default_auth_file
+from shopdesk.tools import TOOLS
+
+TOOL_SCOPES = {spec.name: spec.access.scope for spec in TOOLS}  # as each tool declares it
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
 

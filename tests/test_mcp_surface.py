@@ -22,7 +22,7 @@ from shopdesk.app import build_server
 from shopdesk.settings import Settings
 from shopdesk.surface import resources
 from shopdesk.surface.prompts import PROMPT_TOOLS
-from shopdesk.surface.toolsets import ALL_TOOLS, TOOLSETS
+from shopdesk.tools.toolsets import ALL_TOOLS, TOOLSETS
 
 ORDER_TEMPLATE = "shopdesk://orders/{order_id}"
 

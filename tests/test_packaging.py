@@ -68,7 +68,7 @@ def test_the_wheel_names_the_distribution_and_its_commands(wheel: Path) -> None:
     assert "Name: shopdesk-mcp\n" in metadata and f"Version: {__version__}\n" in metadata
     assert "Requires-Dist: platformdirs" in metadata
     for command in ("shopdesk", "shopdesk-mcp"):
-        assert f"{command} = shopdesk.cli.main:main" in scripts
+        assert f"{command} = shopdesk.__main__:main" in scripts
     assert "shopdesk-demo = shopdesk_demo.__main__:main" in scripts
 
 

@@ -30,11 +30,13 @@ from mcp import Client
 from mcp.types import CallToolResult, TextContent
 from shop_support import call, connected
 
-from shopdesk.access.gate import TOOL_SCOPES
 from shopdesk.app import build_server
 from shopdesk.settings import Settings
 from shopdesk.storage.repositories import audit
 from shopdesk.storage.sqlite import Database
+from shopdesk.tools import TOOLS as DECLARED
+
+TOOL_SCOPES = {spec.name: spec.access.scope for spec in DECLARED}
 
 T = TypeVar("T")
 # Tools that open tickets first, so that later tools meet tickets to work on.

@@ -17,7 +17,7 @@ from demo_support.fake_anthropic import FakeMessagesAPI
 from demo_support.fake_tau2 import FakeTau2API, call, is_customer, say, text_of
 from shop_support import ROOT
 
-from shopdesk.surface.resources import POLICY
+from shopdesk.domain.rules_text import POLICY
 from shopdesk_demo.tau2.__main__ import main
 from shopdesk_demo.tau2.customer import GREETING
 from shopdesk_demo.tau2.runner import TRANSFERRED_NOTE, read_results

@@ -14,11 +14,11 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.server.apps import Apps
 from shop_support import connected
 
-from shopdesk.access.gate import TOOL_SCOPES
 from shopdesk.app import build_server
 from shopdesk.settings import Settings
 from shopdesk.surface import apps as apps_ui
-from shopdesk.surface.toolsets import ALL_TOOLS, TOOL_VERSIONS, TOOLSETS, ToolChoiceError, chosen_tools
+from shopdesk.tools import TOOLS
+from shopdesk.tools.toolsets import ALL_TOOLS, TOOL_VERSIONS, TOOLSETS, ToolChoiceError, chosen_tools
 
 TAU2_TOOLS = {
     "find_user_id_by_email": ["email"],
@@ -149,7 +149,7 @@ async def test_the_views_add_only_their_meta_ui_to_the_listing(
     async with connected(build_server(settings)) as client:
         plain = await published(client)
     assert {t["name"] for t in with_views if "ui" in t.get("_meta", {})} == {
-        tool for tool, _, _ in apps_ui.VIEWS.values()
+        spec.name for spec in TOOLS if spec.view in apps_ui.VIEWS
     }
     assert not any("ui" in t.get("_meta", {}) for t in plain)
     assert json.dumps(without_views(with_views)) == json.dumps(plain)
@@ -218,8 +218,10 @@ def test_unknown_toolsets_and_tools_are_refused_by_name() -> None:
     assert chosen_tools(["all"]) == chosen_tools(None) == frozenset(ALL_TOOLS)
 
 
-def test_every_tool_has_a_toolset_a_scope_and_a_version() -> None:
-    assert sorted(ALL_TOOLS) == sorted(set(ALL_TOOLS)) == sorted(TOOL_SCOPES) == sorted(TOOL_VERSIONS)
+def test_every_tool_is_declared_once_with_a_toolset_and_a_version() -> None:
+    declared = [spec.name for spec in TOOLS]
+    assert sorted(ALL_TOOLS) == sorted(set(declared)) == sorted(declared) == sorted(TOOL_VERSIONS)
+    assert {name for names in TOOLSETS.values() for name in names} == set(declared)
 
 
 @pytest.mark.slow

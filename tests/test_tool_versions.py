@@ -6,7 +6,7 @@ change to a name, description, schema or annotation fails here until the snapsho
     SHOPDESK_UPDATE_SNAPSHOT=1 .venv/bin/pytest tests/test_tool_versions.py
 
 which refuses to write a snapshot that breaks the compatibility rules (tests/tool_compat.py): an
-incompatible change needs the tool's major version raised (server/surface/toolsets.py) and the old shape
+incompatible change needs the tool's major version raised (server/tools/toolsets.py) and the old shape
 kept callable, and every version other than 1.0.0 must be in the CHANGELOG.
 """
 

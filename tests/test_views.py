@@ -28,6 +28,7 @@ from shop_support import ROOT, call, connected, find_order, open_shop, snapshot
 from shopdesk.app import build_server
 from shopdesk.settings import Settings
 from shopdesk.surface import apps as apps_ui
+from shopdesk.tools.toolsets import enabled_tools, views_shown
 
 APPS = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
 REQUIRED = os.environ.get("SHOPDESK_REQUIRE_PEERS") == "1"
@@ -49,7 +50,10 @@ async def test_an_apps_client_finds_each_view_through_its_tool(settings: Setting
     async with connected(build_server(settings), extensions=[APPS]) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         listed = {str(r.uri) for r in (await client.list_resources()).resources}
-        for uri, (tool, file, _) in apps_ui.VIEWS.items():
+        shown_by = views_shown(set(tools))
+        assert set(shown_by) == set(apps_ui.VIEWS)  # every view is shown by a tool that declares it
+        for uri, (file, _) in apps_ui.VIEWS.items():
+            tool = shown_by[uri]
             assert (tools[tool].meta or {})["ui"] == {"resourceUri": uri}
             assert uri in listed
             (content,) = (await client.read_resource(uri)).contents
@@ -64,7 +68,7 @@ async def test_an_apps_client_finds_each_view_through_its_tool(settings: Setting
             }
             assert '<meta http-equiv="Content-Security-Policy" content="default-src \'none\';' in content.text  # type: ignore[union-attr]
         others = [t.name for t in tools.values() if "ui" in (t.meta or {})]
-        assert sorted(others) == sorted(tool for tool, _, _ in apps_ui.VIEWS.values())
+        assert sorted(others) == sorted(shown_by.values())
 
 
 async def test_a_client_without_apps_gets_the_same_results_as_from_a_server_without_views(
@@ -101,8 +105,8 @@ async def test_a_client_without_apps_gets_the_same_results_as_from_a_server_with
 
 async def test_a_view_goes_with_its_tool(settings: Settings) -> None:
     """A toolset without get_ticket has no ticket view to offer."""
-    enabled = set(settings.enabled_tools()) - {"get_ticket"}
-    apps = apps_ui.extension(enabled)
+    enabled = set(enabled_tools(settings)) - {"get_ticket"}
+    apps = apps_ui.extension(views_shown(enabled))
     assert {b.resource.uri for b in apps.resources()} == {apps_ui.ORDER_VIEW, apps_ui.CUSTOMER_VIEW}
 
 

@@ -1,4 +1,4 @@
-"""Who may do what: the scope each tool needs, who is calling, customer binding, read-only mode.
+"""Who may do what: who is calling, the scope each tool needs, customer binding, read-only mode.
 
 All of it is applied in one place, `AccessGate`: an SDK middleware around the tool, resource and
 prompt requests, whose tool-call checks run as the server's call guard inside the tool handler (see
@@ -14,8 +14,9 @@ the local operator (stdio, or HTTP on loopback without an auth file) with every 
 - Customer binding (a token made with `--customer`, or `serve --customer`): the session sees and
   changes only that customer's profile, orders, payment methods and tickets. An id of another
   customer's record answers exactly like an id that names nothing; searches are confined to the
-  customer; tools that search all customers are not offered. `BINDINGS` says, tool by tool,
-  which arguments name whose records; a tool missing there is not offered to a bound session.
+  customer; tools that search all customers are not offered. Each tool declares its scope and its
+  `Binding` (which arguments name whose records) where it is defined (tools/declare.py); a tool declared
+  without a binding is not offered to a bound session, and a name with no declaration needs `admin`.
 """
 
 from __future__ import annotations
@@ -48,41 +49,11 @@ from ..ops.observability import CALL_INFO
 from ..shop import Shop
 from ..storage.repositories import ownership
 from ..storage.repositories.ownership import RecordKind
-from .tokens import SCOPES, AuthFile
+from .tokens import SCOPES, AuthFile, key_holder
 
 Call = Callable[[dict[str, Any]], Awaitable[Any]]
 # Runs a call on behalf of the server: may refuse (raise a ShopError), change the arguments, or check the result.
 CallGuard = Callable[[str, dict[str, Any], Call], Awaitable[Any]]
-
-
-# The scope each tool's effect implies; None: the tool touches no shop data.
-TOOL_SCOPES: dict[str, str | None] = {
-    "find_user_id_by_email": "customers:read",
-    "find_user_id_by_name_zip": "customers:read",
-    "get_user_details": "customers:read",
-    "search_customers": "customers:read",
-    "modify_user_address": "customers:write",
-    "get_order_details": "orders:read",
-    "search_orders": "orders:read",
-    "cancel_pending_order": "orders:write",
-    "modify_pending_order_address": "orders:write",
-    "modify_pending_order_payment": "orders:write",
-    "modify_pending_order_items": "orders:write",
-    "return_delivered_order_items": "orders:write",
-    "exchange_delivered_order_items": "orders:write",
-    "get_product_details": "catalog:read",
-    "get_item_details": "catalog:read",
-    "list_all_product_types": "catalog:read",
-    "calculate": None,
-    "get_ticket": "tickets:read",
-    "list_tickets": "tickets:read",
-    "create_ticket": "tickets:write",
-    "add_ticket_message": "tickets:write",
-    "set_ticket_status": "tickets:write",
-    "escalate_ticket": "tickets:write",
-    "transfer_to_human_agents": "tickets:write",
-    "list_audit_events": "admin",
-}
 
 
 @dataclass(frozen=True)
@@ -95,39 +66,16 @@ class Binding:
     hidden: bool = False  # not offered at all
 
 
-_ORDER: Mapping[str, RecordKind] = {"order_id": "order"}
-_ORDER_PAID: Mapping[str, RecordKind] = {"order_id": "order", "payment_method_id": "payment_method"}
-_TICKET: Mapping[str, RecordKind] = {"ticket_id": "ticket"}
+@dataclass(frozen=True)
+class ToolAccess:
+    """What a tool declares about who may call it (tools/declare.py)."""
 
-BINDINGS: dict[str, Binding] = {
-    "find_user_id_by_email": Binding(finds=lambda a: not_found.customer_with_email(str(a["email"]))),
-    "find_user_id_by_name_zip": Binding(
-        finds=lambda a: not_found.customer_named(str(a["first_name"]), str(a["last_name"]), str(a["zip"]))
-    ),
-    "get_user_details": Binding(ids={"user_id": "customer"}),
-    "modify_user_address": Binding(ids={"user_id": "customer"}),
-    "search_customers": Binding(hidden=True),
-    "get_order_details": Binding(ids=_ORDER),
-    "search_orders": Binding(ids={"user_id": "customer"}, fills="user_id"),
-    "cancel_pending_order": Binding(ids=_ORDER),
-    "modify_pending_order_address": Binding(ids=_ORDER),
-    "modify_pending_order_payment": Binding(ids=_ORDER_PAID),
-    "modify_pending_order_items": Binding(ids=_ORDER_PAID),
-    "return_delivered_order_items": Binding(ids=_ORDER_PAID),
-    "exchange_delivered_order_items": Binding(ids=_ORDER_PAID),
-    "get_product_details": Binding(),
-    "get_item_details": Binding(),
-    "list_all_product_types": Binding(),
-    "calculate": Binding(),
-    "get_ticket": Binding(ids=_TICKET),
-    "list_tickets": Binding(ids={"user_id": "customer", "order_id": "order"}, fills="user_id"),
-    "create_ticket": Binding(ids={"user_id": "customer", "order_id": "order"}),
-    "add_ticket_message": Binding(ids=_TICKET),
-    "set_ticket_status": Binding(ids=_TICKET),
-    "escalate_ticket": Binding(ids=_TICKET),
-    "transfer_to_human_agents": Binding(),
-    "list_audit_events": Binding(hidden=True),
-}
+    scope: str | None  # the scope its effect implies; None: it touches no shop data
+    binding: Binding | None = None  # what a customer-bound session may pass it; None: not offered to one
+
+
+# A name with no declaration: closed, as a tool given no scope needs `admin`.
+UNDECLARED = ToolAccess("admin")
 
 
 # Record resources: the scope reading one needs, and whose record it is (see resources.py).
@@ -140,17 +88,17 @@ RESOURCE_RECORDS: dict[str, tuple[str, RecordKind]] = {
 
 @dataclass(frozen=True)
 class Caller:
-    subject: str
+    """Who makes a request: worked out once per request by the gate, read by everything else (current_caller)."""
+
+    subject: str  # for the audit trail: the token's subject, or "local" for the operator running shopdesk
     scopes: frozenset[str]
-    customer: str | None = None
+    customer: str | None = None  # the customer the session is bound to
     read_only: bool = False
+    holder: str = "local"  # whose idempotency keys and confirmation tokens: the token's own (access/tokens.py)
 
-    def missing_scope(self, tool: str) -> str | None:
-        """The scope `tool` needs that this caller lacks; None when it may call it.
-
-        A tool with no entry in TOOL_SCOPES needs `admin`: a new tool is closed until it is given a scope.
-        """
-        needed = TOOL_SCOPES.get(tool, "admin")
+    def missing_scope(self, access: ToolAccess) -> str | None:
+        """The scope a tool declaring `access` needs that this caller lacks; None when it may call it."""
+        needed = access.scope
         if needed is None or "admin" in self.scopes or needed in self.scopes:
             return None
         return needed
@@ -158,15 +106,14 @@ class Caller:
     def may_read(self, scope: str) -> bool:
         return "admin" in self.scopes or scope in self.scopes
 
-    def offered(self, name: str, *, read_only: bool) -> bool:
-        """Whether the tool `name` (a read-only one or not) is listed for and callable by this caller."""
-        if self.missing_scope(name) is not None:
+    def offered(self, access: ToolAccess, *, read_only: bool) -> bool:
+        """Whether a tool declaring `access` (a read-only one or not) is listed for and callable by this caller."""
+        if self.missing_scope(access) is not None:
             return False
         if self.read_only and not read_only:
             return False
         if self.customer is not None:
-            binding = BINDINGS.get(name)
-            return binding is not None and not binding.hidden
+            return access.binding is not None and not access.binding.hidden
         return True
 
 
@@ -231,6 +178,15 @@ def current_caller() -> Caller | None:
     return _CALLER.get()
 
 
+# Outside any request (a test calling the write path directly): the operator running shopdesk.
+LOCAL_OPERATOR = Caller("local", frozenset(SCOPES))
+
+
+def calling() -> Caller:
+    """Who made the request being handled; the local operator outside a request."""
+    return _CALLER.get() or LOCAL_OPERATOR
+
+
 @contextmanager
 def _calling(caller: Caller) -> Iterator[None]:
     token = _CALLER.set(caller)
@@ -263,11 +219,13 @@ class AccessGate:
     def __init__(
         self,
         shop: Shop,
+        declared: Mapping[str, ToolAccess],
         list_tools: Callable[[], Awaitable[list[Tool]]],
         prompt_tools: Mapping[str, Collection[str]] | None = None,
         list_prompts: Callable[[], Awaitable[list[Prompt]]] | None = None,
     ) -> None:
         self.shop = shop
+        self.declared = declared
         self._list_tools = list_tools
         self._tools: dict[str, Tool] | None = None
         self._prompt_tools = prompt_tools or {}
@@ -278,8 +236,12 @@ class AccessGate:
         token = get_access_token()
         if token is None:  # stdio, or HTTP without an auth file: the operator running shopdesk
             return Caller("local", frozenset(SCOPES), settings.customer, settings.read_only)
-        customer = (token.claims or {}).get("customer")
-        return Caller(token.subject or token.client_id, frozenset(token.scopes), customer, settings.read_only)
+        claims = token.claims or {}
+        subject = token.subject or token.client_id
+        # Keys and confirmation tokens belong to the token (two tokens of one subject share neither); a verifier
+        # whose tokens are renewed (OAuth) may name a holder that outlives each token.
+        holder = str(claims.get("holder") or key_holder(token.token))
+        return Caller(subject, frozenset(token.scopes), claims.get("customer"), settings.read_only, holder)
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         caller = self.caller()
@@ -292,7 +254,9 @@ class AccessGate:
             tools = [
                 t
                 for t in listing.get("tools", [])
-                if caller.offered(t["name"], read_only=bool((t.get("annotations") or {}).get("readOnlyHint")))
+                if caller.offered(
+                    self.access(t["name"]), read_only=bool((t.get("annotations") or {}).get("readOnlyHint"))
+                )
             ]
             return {**listing, "tools": tools}
         if ctx.method == "resources/templates/list":
@@ -368,9 +332,17 @@ class AccessGate:
             return False
         for tool_name in self._prompt_tools.get(name, ()):
             tool = await self._tool(tool_name)
-            if tool is None or not caller.offered(tool_name, read_only=_read_only(tool)):
+            if tool is None or not caller.offered(self.access(tool_name), read_only=_read_only(tool)):
                 return False
         return True
+
+    def access(self, name: str) -> ToolAccess:
+        return self.declared.get(name, UNDECLARED)
+
+    def _binding(self, name: str) -> Binding:
+        binding = self.access(name).binding
+        assert binding is not None  # a tool without one is not offered to a bound session
+        return binding
 
     async def _tool(self, name: str) -> Tool | None:
         if self._tools is None:
@@ -386,7 +358,7 @@ class AccessGate:
         caller = current_caller() or self.caller()
         if tool is None:
             return await call(arguments)  # the server answers unknown names itself
-        if not caller.offered(name, read_only=_read_only(tool)):
+        if not caller.offered(self.access(name), read_only=_read_only(tool)):
             info = CALL_INFO.get()
             if info is not None:  # the call's log line sent to the client names no tool, as for an unknown name
                 info["not_offered"] = "yes"
@@ -396,7 +368,7 @@ class AccessGate:
         try:
             bound = await self._bind(tool, dict(arguments), caller.customer)
             result = await call(bound)
-            finds = BINDINGS[name].finds
+            finds = self._binding(name).finds
             if finds is not None:
                 answer = _as_dict(result)
                 structured = answer.get("structuredContent") or {}
@@ -409,7 +381,7 @@ class AccessGate:
 
     async def _bind(self, tool: Tool, arguments: dict[str, Any], customer: str) -> dict[str, Any]:
         """The arguments confined to `customer`; raises the not-found of any record that is not theirs."""
-        binding = BINDINGS[tool.name]  # a tool without one is not offered to a bound session
+        binding = self._binding(tool.name)
         if binding.fills is not None and arguments.get(binding.fills) is None:
             arguments[binding.fills] = customer
         properties = tool.input_schema.get("properties", {})

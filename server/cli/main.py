@@ -24,7 +24,7 @@ from ..ops.observability import configure_logging, configure_tracing
 from ..settings import ENVIRONMENT, Settings, SettingsError, default_db_path, is_database_url, parse_port
 from ..storage.database import ShopDatabase, open_database
 from ..storage.sqlite import DatabaseUnavailable, build_new
-from ..surface.toolsets import TOOLSETS
+from ..tools.toolsets import TOOLSETS, enabled_tools
 from . import audit as cli_audit
 from . import tokens as cli_tokens
 from .backup import PG_DUMP_HINT, backup
@@ -408,7 +408,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
     if command == "version":
         print(f"shopdesk {__version__}")
     elif command == "serve":
-        settings.enabled_tools()  # a misspelt toolset or tool stops here, before anything starts
+        enabled_tools(settings)  # a misspelt toolset or tool stops here, before anything starts
         from ..transport.serve import serve
 
         serve(

@@ -53,20 +53,47 @@ _WHAT_NEXT_BY_STATUS: dict[OrderStatus, str] = {
 }
 
 
-def _refuse_status(order: Order, action: str, allowed: str) -> PolicyRefusal:
-    hint = _WHAT_NEXT_BY_STATUS.get(order.status, "Tell the customer this action is not possible.")
-    return PolicyRefusal(
-        f"Order {order.order_id} is '{order.status}', and only {allowed} orders can be {action}.", hint
-    )
+@dataclass(frozen=True)
+class OrderChange:
+    """One change an order can undergo: the statuses it may start from, and the status it leaves."""
+
+    done: str  # how a refusal words it: "Order ... is 'x', and only ... orders can be <done>."
+    allowed_words: str
+    from_statuses: frozenset[OrderStatus]
+    to_status: OrderStatus | None  # None: the status stays as it is
+
+
+# The order's state machine: every status change an order can undergo, here and nowhere else. The repository
+# writes the status it is handed, guarded by the status the rules were checked against (the race guard).
+ORDER_CHANGES: dict[str, OrderChange] = {
+    "cancel": OrderChange("cancelled", "'pending'", frozenset({"pending"}), "cancelled"),
+    # As in τ², an order whose items were modified may still get a new shipping address or payment method.
+    "change address": OrderChange("modified", "pending", PENDING_STATUSES, None),
+    "change payment": OrderChange("modified", "pending", PENDING_STATUSES, None),
+    "change items": OrderChange("modified", "'pending'", frozenset({"pending"}), "pending (item modified)"),
+    "return": OrderChange("returned", "'delivered'", frozenset({"delivered"}), "return requested"),
+    "exchange": OrderChange("exchanged", "'delivered'", frozenset({"delivered"}), "exchange requested"),
+}
+
+
+def order_status_after(order: Order, change: str) -> OrderStatus:
+    """The status `order` has after `change`; refuses a change its status does not allow."""
+    rule = ORDER_CHANGES[change]
+    if order.status not in rule.from_statuses:
+        hint = _WHAT_NEXT_BY_STATUS.get(order.status, "Tell the customer this action is not possible.")
+        raise PolicyRefusal(
+            f"Order {order.order_id} is '{order.status}', and only {rule.allowed_words} orders can be {rule.done}.",
+            hint,
+        )
+    return rule.to_status or order.status
 
 
 # --- cancel ---------------------------------------------------------------------------------
 
 
-def ensure_cancellable(order: Order) -> None:
+def ensure_cancellable(order: Order) -> OrderStatus:
     # The reason needs no check here: the tool's argument type admits only the accepted ones.
-    if order.status != "pending":
-        raise _refuse_status(order, "cancelled", "'pending'")
+    return order_status_after(order, "cancel")
 
 
 def cancellation_refunds(order: Order) -> list[Movement]:
@@ -88,9 +115,7 @@ def cancellation_refunds(order: Order) -> list[Movement]:
 
 
 def ensure_address_modifiable(order: Order) -> None:
-    # As in τ², an order whose items were modified may still get a new shipping address.
-    if order.status not in PENDING_STATUSES:
-        raise _refuse_status(order, "modified", "pending")
+    order_status_after(order, "change address")
 
 
 def address_changes(current: Address, new: Address) -> bool:
@@ -105,8 +130,7 @@ def changed_fields(current: Address, new: Address) -> list[str]:
 
 def payment_change(order: Order, new_method: PaymentMethod) -> list[Movement]:
     """Check a change of payment method; return the movements: charge the new method, refund the old."""
-    if order.status not in PENDING_STATUSES:
-        raise _refuse_status(order, "modified", "pending")
+    order_status_after(order, "change payment")
     history = order.payment_history
     if len(history) != 1 or history[0].transaction_type != "payment":
         raise PolicyRefusal(
@@ -223,17 +247,19 @@ def price_difference(difference_cents: int, method: PaymentMethod) -> Movement:
     return Movement(kind, abs(difference_cents), method.id)
 
 
-def ensure_items_modifiable(order: Order) -> None:
-    if order.status != "pending":
-        raise _refuse_status(order, "modified", "'pending'")
+def ensure_items_modifiable(order: Order) -> OrderStatus:
+    return order_status_after(order, "change items")
 
 
 # --- return and exchange a delivered order ----------------------------------------------------
 
 
-def ensure_delivered(order: Order, action: str) -> None:
-    if order.status != "delivered":
-        raise _refuse_status(order, action, "'delivered'")
+def ensure_returnable(order: Order) -> OrderStatus:
+    return order_status_after(order, "return")
+
+
+def ensure_exchangeable(order: Order) -> OrderStatus:
+    return order_status_after(order, "exchange")
 
 
 def ensure_refund_destination(order: Order, method: PaymentMethod) -> None:

@@ -269,7 +269,7 @@ CREATE TABLE shop_secrets (
 """
 
 
-# Idempotency keys belong to a token, not to its subject: the column holds writes.caller_holder() ("local"
+# Idempotency keys belong to a token, not to its subject: the column holds the Caller's holder ("local"
 # for the local operator, as the subject did, so its keys carry over).
 _KEYS_PER_TOKEN = """
 ALTER TABLE idempotency_keys RENAME COLUMN subject TO holder;

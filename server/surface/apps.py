@@ -19,7 +19,7 @@ installing shopdesk never needs Node.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
@@ -31,11 +31,12 @@ ORDER_VIEW = "ui://shopdesk/order.html"
 CUSTOMER_VIEW = "ui://shopdesk/customer.html"
 TICKET_VIEW = "ui://shopdesk/ticket.html"
 
-# view URI -> (the tool whose result it shows, its file under server/surface/views/, its title)
-VIEWS: dict[str, tuple[str, str, str]] = {
-    ORDER_VIEW: ("get_order_details", "order.html", "Order view"),
-    CUSTOMER_VIEW: ("get_user_details", "customer.html", "Customer view"),
-    TICKET_VIEW: ("get_ticket", "ticket.html", "Support ticket view"),
+# view URI -> (its file under server/surface/views/, its title). The tool whose result a view shows names it
+# in its declaration (`view=`, tools/declare.py).
+VIEWS: dict[str, tuple[str, str]] = {
+    ORDER_VIEW: ("order.html", "Order view"),
+    CUSTOMER_VIEW: ("customer.html", "Customer view"),
+    TICKET_VIEW: ("ticket.html", "Support ticket view"),
 }
 
 # No domain of any kind: a view loads nothing and connects nowhere (the HTML says the same in its own CSP).
@@ -52,24 +53,26 @@ def view_html(file: str) -> str:
     return resources.files("shopdesk.surface").joinpath("views", file).read_text(encoding="utf-8")
 
 
-def extension(enabled: Collection[str]) -> Apps:
-    """The Apps extension with the view of each enabled tool that has one.
+def extension(shown_by: Mapping[str, str]) -> Apps:
+    """The Apps extension with the views the enabled tools show (`shown_by`: view URI -> tool).
 
     The tools themselves are registered as usual (with `meta=ui(...)`), not through `Apps.tool`, so a
     toolset that turns a tool off takes its view away too.
     """
     apps = Apps()
-    for uri, (tool, file, title) in VIEWS.items():
-        if tool in enabled:
-            apps.add_html_resource(
-                uri,
-                view_html(file),
-                name=file.removesuffix(".html") + "-view",
-                title=title,
-                description=f"Shows the result of {tool} to the person (MCP Apps).",
-                csp=NO_NETWORK,
-                prefers_border=True,
-            )
+    for uri, (file, title) in VIEWS.items():
+        tool = shown_by.get(uri)
+        if tool is None:
+            continue
+        apps.add_html_resource(
+            uri,
+            view_html(file),
+            name=file.removesuffix(".html") + "-view",
+            title=title,
+            description=f"Shows the result of {tool} to the person (MCP Apps).",
+            csp=NO_NETWORK,
+            prefers_border=True,
+        )
     return apps
 
 

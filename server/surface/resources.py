@@ -42,6 +42,7 @@ from ..domain.resource_uris import (
     TICKET_TEMPLATE,
     order_id_from_uri,
 )
+from ..domain.rules_text import POLICY
 from ..domain.statuses import OrderStatus
 from ..shop import Shop
 from ..storage.repositories import customers, orders, tickets
@@ -57,51 +58,6 @@ TEMPLATE_TOOLS = {
     CUSTOMER_TEMPLATE: "get_user_details",
     TICKET_TEMPLATE: "get_ticket",
 }
-
-POLICY = """\
-# The shop's customer-service policy
-
-shopdesk enforces every rule below on the server: a call that breaks one is refused with the
-reason and what to do instead, and nothing is changed.
-
-## Who you are helping
-- Identify the customer before anything else: by email, or by first name, last name and zip
-  code. Help that customer only, with their own orders, payment methods and tickets.
-- Read before you act: the customer's profile, the order's details, the product's variants.
-
-## Before any change
-- Tell the customer exactly what will change (items, amounts, refund method, address) and get
-  an explicit yes. Where the client supports it, the server asks the person itself as well.
-- Collect everything first: items can be changed once per order, and an exchange can be
-  requested once per order.
-
-## Orders, by status
-- **pending**: can be cancelled, or have its shipping address, payment method or items changed.
-  - Cancelling needs a reason: "no longer needed" or "ordered by mistake". Everything paid is
-    refunded to where it came from.
-  - A new payment method is charged the order total and the old one is refunded. A gift card
-    must hold enough to cover the total.
-  - Items can be swapped only for other available variants of the same product, once; the
-    order becomes "pending (item modified)" and can then no longer be cancelled or changed.
-    The price difference is charged to, or refunded to, the payment method the customer picks.
-- **processed**: no change is possible.
-- **delivered**: items can be returned or exchanged, once.
-  - A return is refunded to the original payment method or to one of the customer's gift cards.
-  - An exchange is for available variants of the same product; the price difference is settled
-    with a payment method of the customer's. No new order is needed.
-  - The customer receives an email on how to send the items back.
-- **cancelled**, **return requested**, **exchange requested**: no further change.
-
-## Money
-- Amounts are in dollars with two decimals.
-- Refunds to a gift card arrive at once; to a card or PayPal within 5 to 7 business days.
-
-## Handing over
-- When the customer asks for a person, or a request is beyond these tools and rules, transfer
-  them to a human agent with a summary, then tell them they are being transferred.
-- Follow-up work is kept in support tickets; an escalated ticket goes to a human with the
-  reason and a summary.
-"""
 
 
 T = TypeVar("T")

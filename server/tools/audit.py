@@ -7,34 +7,35 @@ from typing import Annotated
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from ..access.gate import Binding
 from ..domain.models import AuditEvent, AuditPage
 from ..shop import Shop
 from ..storage.repositories import audit as repo
-from ..surface.mcp_server import ShopServer
 from ..text import render
 from .arguments import Cursor, IsoDate, OrderId, PageSize, UserId
 from .cursors import decode_cursor, encode_cursor
+from .declare import tool
 from .results import lookup, present
 
 
-def register(server: ShopServer, shop: Shop) -> None:
-    @server.tool(annotations=lookup("Read the audit log"))
-    async def list_audit_events(
-        since: Annotated[IsoDate, Field(description="Only events at or after this time (ISO 8601, UTC).")] = None,
-        user_id: Annotated[UserId | None, Field(description="Only events about this customer.")] = None,
-        order_id: Annotated[OrderId | None, Field(description="Only events about this order.")] = None,
-        cursor: Cursor = None,
-        limit: PageSize = 20,
-    ) -> Annotated[CallToolResult, AuditPage]:
-        """The audit log, oldest first: each write call's time, caller, customer, masked arguments and
-        outcome. For administrators."""
-        rows, last = await repo.search(
-            shop.db.read,
-            since=since,
-            customer=user_id,
-            target=order_id,
-            after=decode_cursor("a", cursor),
-            limit=limit,
-        )
-        page = AuditPage(events=[AuditEvent(**row) for row in rows], next_cursor=encode_cursor("a", last))
-        return present(page, render.audit_page(page))
+@tool(lookup("Read the audit log"), toolset="audit", scope="admin", binding=Binding(hidden=True))
+async def list_audit_events(
+    shop: Shop,
+    since: Annotated[IsoDate, Field(description="Only events at or after this time (ISO 8601, UTC).")] = None,
+    user_id: Annotated[UserId | None, Field(description="Only events about this customer.")] = None,
+    order_id: Annotated[OrderId | None, Field(description="Only events about this order.")] = None,
+    cursor: Cursor = None,
+    limit: PageSize = 20,
+) -> Annotated[CallToolResult, AuditPage]:
+    """The audit log, oldest first: each write call's time, caller, customer, masked arguments and
+    outcome. For administrators."""
+    rows, last = await repo.search(
+        shop.db.read,
+        since=since,
+        customer=user_id,
+        target=order_id,
+        after=decode_cursor("a", cursor),
+        limit=limit,
+    )
+    page = AuditPage(events=[AuditEvent(**row) for row in rows], next_cursor=encode_cursor("a", last))
+    return present(page, render.audit_page(page))

@@ -11,10 +11,11 @@ from typing import Annotated
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from ..access.gate import Binding
 from ..domain.errors import InvalidArguments
 from ..domain.models import Calculation
 from ..shop import Shop
-from ..surface.mcp_server import ShopServer
+from .declare import tool
 from .results import lookup, present
 
 _OPERATORS: dict[type[ast.operator], Callable[[float, float], float]] = {
@@ -67,18 +68,18 @@ def evaluate(expression: str) -> float:
     return result
 
 
-def register(server: ShopServer, shop: Shop) -> None:
-    @server.tool(annotations=lookup("Calculate"))
-    async def calculate(
-        expression: Annotated[
-            str,
-            Field(
-                description="e.g. '(54.04 - 49.99) * 2'.",
-                min_length=1,
-                max_length=500,
-            ),
-        ],
-    ) -> Annotated[CallToolResult, Calculation]:
-        """Evaluate arithmetic (+ - * / and parentheses), e.g. a price difference; rounded to two decimals."""
-        result = evaluate(expression)
-        return present(Calculation(expression=expression, result=result), str(result))
+@tool(lookup("Calculate"), toolset="catalog", scope=None, binding=Binding())
+async def calculate(
+    shop: Shop,
+    expression: Annotated[
+        str,
+        Field(
+            description="e.g. '(54.04 - 49.99) * 2'.",
+            min_length=1,
+            max_length=500,
+        ),
+    ],
+) -> Annotated[CallToolResult, Calculation]:
+    """Evaluate arithmetic (+ - * / and parentheses), e.g. a price difference; rounded to two decimals."""
+    result = evaluate(expression)
+    return present(Calculation(expression=expression, result=result), str(result))

@@ -1,35 +1,31 @@
 """Tools that change orders under the shop's policy: cancel, modify a pending order, return, exchange.
 
-Each is a plan (`_plan_*`: read the order, check the rules, say in words what will change) that the
-write path runs in its transaction, after the person has confirmed exactly those words (see
-writes.py and confirm.py). The plans hold no SQL and no rules of their own: they call `policy` and
-the repositories.
+Each tool is declared as a planner: given its arguments, a plan that reads the order, checks the rules
+and says in words what will change; the write path runs it in its transaction, after the person has
+confirmed exactly those words (see tools/declare.py, writes/path.py and writes/confirm.py). The plans hold
+no SQL and no rules of their own: they call `policy` and the repositories.
 """
 
-# No `from __future__ import annotations`: the resolvers named in the tools' signatures are local
-# functions, which the SDK must see as objects.
-from collections.abc import Mapping, Sequence
+from __future__ import annotations
+
+from collections.abc import Mapping
 from typing import Annotated, Any
 
-from mcp.server.elicitation import ElicitationResult
-from mcp.server.mcpserver import Context, Resolve
-from mcp.types import CallToolResult
 from pydantic import Field
 
+from ..access.gate import Binding, Caller
 from ..domain import policy
 from ..domain.models import Address, Order, OrderItem
 from ..domain.money import Movement, format_money
 from ..domain.statuses import CancelReason
-from ..shop import Shop
 from ..storage.repositories import customers as customers_repo
 from ..storage.repositories import orders as repo
 from ..storage.repositories import products as products_repo
 from ..storage.repositories.rows import Connection
-from ..surface.mcp_server import ShopServer
 from ..text import previews, render
-from ..writes.confirm import ConfirmationToken, Consent, Preview
-from ..writes.path import IdempotencyKey, Plan, Write, Written, consent_resolver, perform_confirmed, preview_of
+from ..writes.path import Plan, Planner, Written
 from .arguments import Address1, Address2, City, Country, ItemIds, NewItemIds, OrderId, PaymentMethodId, State, Zip
+from .declare import confirmed_write
 from .orders import load_order
 from .results import change
 
@@ -50,16 +46,28 @@ def _written(order: Order, details: Mapping[str, Any], text: str | None = None) 
     return Written(order, text or render.order(order), order.order_id, order.user_id, dict(details))
 
 
-def _cancel(order_id: str, reason: str) -> Write:
-    async def plan(conn: Connection) -> Plan:
+@confirmed_write(
+    change("Cancel a pending order"),
+    toolset="orders",
+    scope="orders:write",
+    output=Order,
+    binding=Binding(ids={"order_id": "order"}),
+)
+def cancel_pending_order(
+    order_id: OrderId, reason: Annotated[CancelReason, Field(description="Why the customer cancels.")]
+) -> Planner:
+    """Cancel a 'pending' order and refund it: to gift cards at once, to other methods in 5-7 business
+    days."""
+
+    async def plan(conn: Connection, caller: Caller) -> Plan:
         order = await load_order(conn, order_id)
-        policy.ensure_cancellable(order)
+        status = policy.ensure_cancellable(order)
         refunds = policy.cancellation_refunds(order)
         methods = [await _method(conn, order, refund.method_id) for refund in refunds]
 
         async def apply(conn: Connection) -> Written:
             await _settle(conn, order, refunds)
-            await repo.mark_cancelled(conn, order, reason)
+            await repo.mark_cancelled(conn, order, status, reason)
             done = await load_order(conn, order_id)
             refunded = "; ".join(f"{format_money(r.cents)} to {r.method_id}" for r in refunds) or "nothing"
             refunded_to = [{"payment_method_id": r.method_id, "amount_cents": r.cents} for r in refunds]
@@ -68,11 +76,23 @@ def _cancel(order_id: str, reason: str) -> Write:
 
         return Plan(previews.cancel(order, reason, list(zip(refunds, methods, strict=True))), apply)
 
-    return Write("cancel_pending_order", {"order_id": order_id, "reason": reason}, plan)
+    return plan
 
 
-def _order_address(order_id: str, address: Address) -> Write:
-    async def plan(conn: Connection) -> Plan:
+@confirmed_write(
+    change("Change a pending order's shipping address"),
+    toolset="orders",
+    scope="orders:write",
+    output=Order,
+    binding=Binding(ids={"order_id": "order"}),
+)
+def modify_pending_order_address(
+    order_id: OrderId, address1: Address1, address2: Address2, city: City, state: State, country: Country, zip: Zip
+) -> Planner:
+    """Change a pending order's shipping address."""
+    address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
+
+    async def plan(conn: Connection, caller: Caller) -> Plan:
         order = await load_order(conn, order_id)
         policy.ensure_address_modifiable(order)
         if not policy.address_changes(order.address, address):
@@ -90,11 +110,21 @@ def _order_address(order_id: str, address: Address) -> Write:
 
         return Plan(previews.order_address(order, address), apply)
 
-    return Write("modify_pending_order_address", {"order_id": order_id, **address.model_dump()}, plan)
+    return plan
 
 
-def _payment(order_id: str, payment_method_id: str) -> Write:
-    async def plan(conn: Connection) -> Plan:
+@confirmed_write(
+    change("Change a pending order's payment method"),
+    toolset="orders",
+    scope="orders:write",
+    output=Order,
+    binding=Binding(ids={"order_id": "order", "payment_method_id": "payment_method"}),
+)
+def modify_pending_order_payment(order_id: OrderId, payment_method_id: PaymentMethodId) -> Planner:
+    """Pay a pending order with another of the customer's payment methods, refunding the old one. Once
+    per order, not after an item change; a gift card must cover the total."""
+
+    async def plan(conn: Connection, caller: Caller) -> Plan:
         order = await load_order(conn, order_id)
         method = await _method(conn, order, payment_method_id)
         charge, refund = policy.payment_change(order, method)
@@ -110,13 +140,27 @@ def _payment(order_id: str, payment_method_id: str) -> Write:
 
         return Plan(previews.payment(order, charge, method, refund.method_id), apply)
 
-    return Write("modify_pending_order_payment", {"order_id": order_id, "payment_method_id": payment_method_id}, plan)
+    return plan
 
 
-def _items(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], method_id: str) -> Write:
-    async def plan(conn: Connection) -> Plan:
+@confirmed_write(
+    change("Swap items of a pending order"),
+    toolset="orders",
+    scope="orders:write",
+    output=Order,
+    binding=Binding(ids={"order_id": "order", "payment_method_id": "payment_method"}),
+)
+def modify_pending_order_items(
+    order_id: OrderId, item_ids: ItemIds, new_item_ids: NewItemIds, payment_method_id: PaymentMethodId
+) -> Planner:
+    """Swap items of a pending order for other variants of the same product, settling the difference
+    with payment_method_id. Once per order; then the order can no longer change or be cancelled, so
+    collect every item first."""
+    method_id = payment_method_id
+
+    async def plan(conn: Connection, caller: Caller) -> Plan:
         order = await load_order(conn, order_id)
-        policy.ensure_items_modifiable(order)
+        status = policy.ensure_items_modifiable(order)
         catalogue = await products_repo.items(conn, new_item_ids)
         swaps, difference = policy.plan_swaps(order, item_ids, new_item_ids, catalogue, allow_same_item=False)
         method = await _method(conn, order, method_id)
@@ -138,7 +182,7 @@ def _items(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], 
 
         async def apply(conn: Connection) -> Written:
             await _settle(conn, order, [settlement])
-            await repo.replace_items(conn, order, replacements)
+            await repo.replace_items(conn, order, status, replacements)
             details = {
                 "item_ids": list(item_ids),
                 "new_item_ids": list(new_item_ids),
@@ -152,45 +196,56 @@ def _items(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], 
         words = previews.modify_items(order, old, [s.new_item for s in swaps], difference, method)
         return Plan(words, apply)
 
-    return Write(
-        "modify_pending_order_items",
-        {
-            "order_id": order_id,
-            "item_ids": list(item_ids),
-            "new_item_ids": list(new_item_ids),
-            "payment_method_id": method_id,
-        },
-        plan,
-    )
+    return plan
 
 
-def _return(order_id: str, item_ids: Sequence[str], method_id: str) -> Write:
-    async def plan(conn: Connection) -> Plan:
+@confirmed_write(
+    change("Request a return of delivered items"),
+    toolset="orders",
+    scope="orders:write",
+    output=Order,
+    binding=Binding(ids={"order_id": "order", "payment_method_id": "payment_method"}),
+)
+def return_delivered_order_items(order_id: OrderId, item_ids: ItemIds, payment_method_id: PaymentMethodId) -> Planner:
+    """Request a return of delivered items, refunded to the original payment method or a gift card; the
+    customer is emailed how to send them back."""
+    method_id = payment_method_id
+
+    async def plan(conn: Connection, caller: Caller) -> Plan:
         order = await load_order(conn, order_id)
-        policy.ensure_delivered(order, "returned")
+        status = policy.ensure_returnable(order)
         method = await _method(conn, order, method_id)
         policy.ensure_refund_destination(order, method)
         policy.ensure_items_in_order(order, item_ids)
         returned = policy.items_listed(order, item_ids)
 
         async def apply(conn: Connection) -> Written:
-            await repo.request_return(conn, order, item_ids, method_id)
+            await repo.request_return(conn, order, status, item_ids, method_id)
             details = {"item_ids": list(item_ids), "payment_method_id": method_id}
             return _written(await load_order(conn, order_id), details)
 
         return Plan(previews.return_items(order, returned, method), apply)
 
-    return Write(
-        "return_delivered_order_items",
-        {"order_id": order_id, "item_ids": list(item_ids), "payment_method_id": method_id},
-        plan,
-    )
+    return plan
 
 
-def _exchange(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str], method_id: str) -> Write:
-    async def plan(conn: Connection) -> Plan:
+@confirmed_write(
+    change("Request an exchange of delivered items"),
+    toolset="orders",
+    scope="orders:write",
+    output=Order,
+    binding=Binding(ids={"order_id": "order", "payment_method_id": "payment_method"}),
+)
+def exchange_delivered_order_items(
+    order_id: OrderId, item_ids: ItemIds, new_item_ids: NewItemIds, payment_method_id: PaymentMethodId
+) -> Planner:
+    """Request an exchange of delivered items for available variants of the same product, settling the
+    difference with payment_method_id. Once per order: collect every item first."""
+    method_id = payment_method_id
+
+    async def plan(conn: Connection, caller: Caller) -> Plan:
         order = await load_order(conn, order_id)
-        policy.ensure_delivered(order, "exchanged")
+        status = policy.ensure_exchangeable(order)
         catalogue = await products_repo.items(conn, new_item_ids)
         swaps, difference = policy.plan_swaps(order, item_ids, new_item_ids, catalogue, allow_same_item=True)
         method = await _method(conn, order, method_id)
@@ -198,7 +253,7 @@ def _exchange(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str
         old = [order.items[s.position] for s in swaps]
 
         async def apply(conn: Connection) -> Written:
-            await repo.request_exchange(conn, order, item_ids, new_item_ids, method_id, difference)
+            await repo.request_exchange(conn, order, status, item_ids, new_item_ids, method_id, difference)
             details = {
                 "item_ids": list(item_ids),
                 "new_item_ids": list(new_item_ids),
@@ -209,197 +264,4 @@ def _exchange(order_id: str, item_ids: Sequence[str], new_item_ids: Sequence[str
 
         return Plan(previews.exchange(order, old, [s.new_item for s in swaps], difference, method), apply)
 
-    return Write(
-        "exchange_delivered_order_items",
-        {
-            "order_id": order_id,
-            "item_ids": list(item_ids),
-            "new_item_ids": list(new_item_ids),
-            "payment_method_id": method_id,
-        },
-        plan,
-    )
-
-
-def register(server: ShopServer, shop: Shop) -> None:
-    # --- cancel ---------------------------------------------------------------------------------
-
-    async def preview_cancel(order_id: str, reason: str, ctx: Context, idempotency_key: str | None = None) -> Preview:
-        return await preview_of(shop, _cancel(order_id, reason), idempotency_key, ctx)
-
-    ask_cancel = consent_resolver(shop, preview_cancel)
-
-    @server.tool(annotations=change("Cancel a pending order"))
-    async def cancel_pending_order(
-        order_id: OrderId,
-        reason: Annotated[CancelReason, Field(description="Why the customer cancels.")],
-        preview: Annotated[Preview, Resolve(preview_cancel)],
-        consent: Annotated[ElicitationResult[Consent], Resolve(ask_cancel)],
-        idempotency_key: IdempotencyKey = None,
-        confirmation_token: ConfirmationToken = None,
-    ) -> Annotated[CallToolResult, Order]:
-        """Cancel a 'pending' order and refund it: to gift cards at once, to other methods in 5-7 business
-        days."""
-        return await perform_confirmed(
-            shop, _cancel(order_id, reason), idempotency_key, preview, consent, confirmation_token
-        )
-
-    # --- a pending order's address ------------------------------------------------------------------
-
-    async def preview_order_address(
-        order_id: str,
-        address1: str,
-        address2: str,
-        city: str,
-        state: str,
-        country: str,
-        zip: str,
-        ctx: Context,
-        idempotency_key: str | None = None,
-    ) -> Preview:
-        address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
-        return await preview_of(shop, _order_address(order_id, address), idempotency_key, ctx)
-
-    ask_order_address = consent_resolver(shop, preview_order_address)
-
-    @server.tool(annotations=change("Change a pending order's shipping address"))
-    async def modify_pending_order_address(
-        order_id: OrderId,
-        address1: Address1,
-        address2: Address2,
-        city: City,
-        state: State,
-        country: Country,
-        zip: Zip,
-        preview: Annotated[Preview, Resolve(preview_order_address)],
-        consent: Annotated[ElicitationResult[Consent], Resolve(ask_order_address)],
-        idempotency_key: IdempotencyKey = None,
-        confirmation_token: ConfirmationToken = None,
-    ) -> Annotated[CallToolResult, Order]:
-        """Change a pending order's shipping address."""
-        address = Address(address1=address1, address2=address2, city=city, state=state, country=country, zip=zip)
-        return await perform_confirmed(
-            shop, _order_address(order_id, address), idempotency_key, preview, consent, confirmation_token
-        )
-
-    # --- a pending order's payment method ------------------------------------------------------------
-
-    async def preview_payment(
-        order_id: str, payment_method_id: str, ctx: Context, idempotency_key: str | None = None
-    ) -> Preview:
-        return await preview_of(shop, _payment(order_id, payment_method_id), idempotency_key, ctx)
-
-    ask_payment = consent_resolver(shop, preview_payment)
-
-    @server.tool(annotations=change("Change a pending order's payment method"))
-    async def modify_pending_order_payment(
-        order_id: OrderId,
-        payment_method_id: PaymentMethodId,
-        preview: Annotated[Preview, Resolve(preview_payment)],
-        consent: Annotated[ElicitationResult[Consent], Resolve(ask_payment)],
-        idempotency_key: IdempotencyKey = None,
-        confirmation_token: ConfirmationToken = None,
-    ) -> Annotated[CallToolResult, Order]:
-        """Pay a pending order with another of the customer's payment methods, refunding the old one. Once
-        per order, not after an item change; a gift card must cover the total."""
-        return await perform_confirmed(
-            shop, _payment(order_id, payment_method_id), idempotency_key, preview, consent, confirmation_token
-        )
-
-    # --- a pending order's items ---------------------------------------------------------------------
-
-    async def preview_items(
-        order_id: str,
-        item_ids: list[str],
-        new_item_ids: list[str],
-        payment_method_id: str,
-        ctx: Context,
-        idempotency_key: str | None = None,
-    ) -> Preview:
-        return await preview_of(shop, _items(order_id, item_ids, new_item_ids, payment_method_id), idempotency_key, ctx)
-
-    ask_items = consent_resolver(shop, preview_items)
-
-    @server.tool(annotations=change("Swap items of a pending order"))
-    async def modify_pending_order_items(
-        order_id: OrderId,
-        item_ids: ItemIds,
-        new_item_ids: NewItemIds,
-        payment_method_id: PaymentMethodId,
-        preview: Annotated[Preview, Resolve(preview_items)],
-        consent: Annotated[ElicitationResult[Consent], Resolve(ask_items)],
-        idempotency_key: IdempotencyKey = None,
-        confirmation_token: ConfirmationToken = None,
-    ) -> Annotated[CallToolResult, Order]:
-        """Swap items of a pending order for other variants of the same product, settling the difference
-        with payment_method_id. Once per order; then the order can no longer change or be cancelled, so
-        collect every item first."""
-        return await perform_confirmed(
-            shop,
-            _items(order_id, item_ids, new_item_ids, payment_method_id),
-            idempotency_key,
-            preview,
-            consent,
-            confirmation_token,
-        )
-
-    # --- return and exchange -------------------------------------------------------------------------
-
-    async def preview_return(
-        order_id: str, item_ids: list[str], payment_method_id: str, ctx: Context, idempotency_key: str | None = None
-    ) -> Preview:
-        return await preview_of(shop, _return(order_id, item_ids, payment_method_id), idempotency_key, ctx)
-
-    ask_return = consent_resolver(shop, preview_return)
-
-    @server.tool(annotations=change("Request a return of delivered items"))
-    async def return_delivered_order_items(
-        order_id: OrderId,
-        item_ids: ItemIds,
-        payment_method_id: PaymentMethodId,
-        preview: Annotated[Preview, Resolve(preview_return)],
-        consent: Annotated[ElicitationResult[Consent], Resolve(ask_return)],
-        idempotency_key: IdempotencyKey = None,
-        confirmation_token: ConfirmationToken = None,
-    ) -> Annotated[CallToolResult, Order]:
-        """Request a return of delivered items, refunded to the original payment method or a gift card; the
-        customer is emailed how to send them back."""
-        return await perform_confirmed(
-            shop, _return(order_id, item_ids, payment_method_id), idempotency_key, preview, consent, confirmation_token
-        )
-
-    async def preview_exchange(
-        order_id: str,
-        item_ids: list[str],
-        new_item_ids: list[str],
-        payment_method_id: str,
-        ctx: Context,
-        idempotency_key: str | None = None,
-    ) -> Preview:
-        return await preview_of(
-            shop, _exchange(order_id, item_ids, new_item_ids, payment_method_id), idempotency_key, ctx
-        )
-
-    ask_exchange = consent_resolver(shop, preview_exchange)
-
-    @server.tool(annotations=change("Request an exchange of delivered items"))
-    async def exchange_delivered_order_items(
-        order_id: OrderId,
-        item_ids: ItemIds,
-        new_item_ids: NewItemIds,
-        payment_method_id: PaymentMethodId,
-        preview: Annotated[Preview, Resolve(preview_exchange)],
-        consent: Annotated[ElicitationResult[Consent], Resolve(ask_exchange)],
-        idempotency_key: IdempotencyKey = None,
-        confirmation_token: ConfirmationToken = None,
-    ) -> Annotated[CallToolResult, Order]:
-        """Request an exchange of delivered items for available variants of the same product, settling the
-        difference with payment_method_id. Once per order: collect every item first."""
-        return await perform_confirmed(
-            shop,
-            _exchange(order_id, item_ids, new_item_ids, payment_method_id),
-            idempotency_key,
-            preview,
-            consent,
-            confirmation_token,
-        )
+    return plan

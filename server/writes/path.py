@@ -22,13 +22,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from ..access.tokens import key_holder
+from ..access.gate import Caller, calling
 from ..domain.errors import Conflict, InvalidArguments, ShopError
 from ..domain.masking import masked_id
 from ..domain.statuses import AuditOutcome
@@ -76,7 +75,8 @@ class Plan:
     apply: Change
 
 
-Planner = Callable[[Connection], Awaitable[Plan]]
+# A plan reads and checks, on the write's connection, for the caller (a rule may depend on who asks).
+Planner = Callable[[Connection, Caller], Awaitable[Plan]]
 
 
 @dataclass(frozen=True)
@@ -86,19 +86,6 @@ class Write:
     tool: str
     arguments: Mapping[str, Any]
     plan: Planner
-
-
-def caller_subject() -> str:
-    """Who is writing, for the audit trail: the bearer token's subject over HTTP, else the local operator."""
-    token = get_access_token()
-    return "local" if token is None else token.subject or token.client_id
-
-
-def caller_holder() -> str:
-    """Whose idempotency keys and confirmation tokens these are: the bearer token's own (two tokens of one
-    subject, e.g. bound to two customers, share neither), else the local operator's."""
-    token = get_access_token()
-    return "local" if token is None else key_holder(token.token)
 
 
 def fingerprint(tool: str, arguments: Mapping[str, Any]) -> str:
@@ -140,7 +127,7 @@ async def perform(
 ) -> CallToolResult:
     """Run one write that needs no confirmation (it only adds, or its effect is undone as easily)."""
 
-    async def plan(_: Connection) -> Plan:
+    async def plan(_: Connection, caller: Caller) -> Plan:
         return Plan("", change)
 
     return await _run(shop, tool, arguments, key, plan, None, None)
@@ -179,13 +166,13 @@ async def preview_of(shop: Shop, write: Write, key: str | None = None, ctx: Cont
         return Preview(tool, dict(arguments), "", worked_out=False)
 
     async def a_retry() -> bool:
-        earlier = None if key is None else await idempotency.find(shop.db.read, caller_holder(), key)
+        earlier = None if key is None else await idempotency.find(shop.db.read, calling().holder, key)
         return earlier is not None and earlier[1] == fingerprint(tool, arguments)
 
     if await a_retry():
         return Preview(tool, dict(arguments), "")
     try:
-        worked_out = await write.plan(shop.db.read)
+        worked_out = await write.plan(shop.db.read, calling())
     except ShopError as refusal:
         # The first call with this key may have committed between the two reads (the order is cancelled
         # now because of it): then this is still a retry, answered with the first result.
@@ -199,13 +186,13 @@ async def preview_of(shop: Shop, write: Write, key: str | None = None, ctx: Cont
 async def issue_token(shop: Shop, preview: Preview) -> str:
     async with shop.db.transaction() as conn:
         key = await signing_key(conn)
-    return TokenSigner(key).issue(caller_holder(), preview)
+    return TokenSigner(key).issue(calling().holder, preview)
 
 
 async def check_token(shop: Shop, token: str, preview: Preview) -> None:
     async with shop.db.transaction() as conn:
         key = await signing_key(conn)
-    TokenSigner(key).check(token, caller_holder(), preview)
+    TokenSigner(key).check(token, calling().holder, preview)
 
 
 def consent_resolver(shop: Shop, preview_fn: Callable[..., Awaitable[Preview]]) -> Asker:
@@ -229,14 +216,15 @@ async def _run(
     confirmed: Preview | None,
     token: str | None,
 ) -> CallToolResult:
-    subject, holder = caller_subject(), caller_holder()
+    caller = calling()
+    subject, holder = caller.subject, caller.holder
     try:
         async with shop.db.transaction() as conn:
             if key is not None:
                 replay = await _replay(conn, holder, key, tool, arguments, subject)
                 if replay is not None:
                     return replay
-            worked_out = await plan(conn)
+            worked_out = await plan(conn, caller)
             if confirmed is not None and worked_out.words != confirmed.words:
                 raise Conflict(
                     "The record changed after the person was asked, so what would change is no longer what they "
@@ -313,7 +301,7 @@ async def record_outside(
                 tool=tool,
                 target=_target(arguments, tool, customer),
                 outcome=outcome,
-                subject=caller_subject(),
+                subject=calling().subject,
                 customer=customer,
                 arguments=arguments,
                 reason=reason,

@@ -1,5 +1,5 @@
 """Idempotency keys: the first result of a write, kept per holder and key, so a retry can be answered
-with it instead of writing again. The holder is the bearer token (writes.caller_holder), not its subject:
+with it instead of writing again. The holder is the bearer token (the Caller's holder, access/gate.py), not its subject:
 a key one token used is unknown to every other."""
 
 from __future__ import annotations

@@ -80,7 +80,8 @@ async def get(conn: Connection, order_id: str) -> Order | None:
 
 
 async def _update(conn: Connection, order_id: str, expected: OrderStatus, sets: str, params: Sequence[object]) -> None:
-    """Update one order, but only while it still has the status the rules were checked against."""
+    """Update one order, but only while it still has the status the rules were checked against (policy decides
+    the statuses; this guard catches a change made in between)."""
     updated = await conn.execute_fetchall(
         f"UPDATE orders SET {sets}, updated_at = ? WHERE order_id = ? AND status = ? RETURNING id",
         (*params, utc_now(), order_id, expected),
@@ -91,8 +92,8 @@ async def _update(conn: Connection, order_id: str, expected: OrderStatus, sets: 
         )
 
 
-async def mark_cancelled(conn: Connection, order: Order, reason: str) -> None:
-    await _update(conn, order.order_id, order.status, "status = 'cancelled', cancel_reason = ?", (reason,))
+async def mark_cancelled(conn: Connection, order: Order, status: OrderStatus, reason: str) -> None:
+    await _update(conn, order.order_id, order.status, "status = ?, cancel_reason = ?", (status, reason))
 
 
 async def set_address(conn: Connection, order: Order, address: Address) -> None:
@@ -116,8 +117,10 @@ async def append_payments(conn: Connection, order_id: str, movements: Sequence[M
     )
 
 
-async def replace_items(conn: Connection, order: Order, replacements: Sequence[tuple[int, OrderItem]]) -> None:
-    """Swap the items at the given positions and mark the order 'pending (item modified)'."""
+async def replace_items(
+    conn: Connection, order: Order, status: OrderStatus, replacements: Sequence[tuple[int, OrderItem]]
+) -> None:
+    """Swap the items at the given positions and give the order `status` (policy says which)."""
     await conn.executemany(
         "UPDATE order_items SET item_id = ?, price_cents = ?, options = ? "
         "WHERE position = ? AND order_id = (SELECT id FROM orders WHERE order_id = ?)",
@@ -126,22 +129,25 @@ async def replace_items(conn: Connection, order: Order, replacements: Sequence[t
             for position, item in replacements
         ],
     )
-    await _update(conn, order.order_id, order.status, "status = 'pending (item modified)'", ())
+    await _update(conn, order.order_id, order.status, "status = ?", (status,))
 
 
-async def request_return(conn: Connection, order: Order, item_ids: Sequence[str], method_id: str) -> None:
+async def request_return(
+    conn: Connection, order: Order, status: OrderStatus, item_ids: Sequence[str], method_id: str
+) -> None:
     await _update(
         conn,
         order.order_id,
         order.status,
-        "status = 'return requested', return_items = ?, return_payment_method_id = ?",
-        (json.dumps(sorted(item_ids)), method_id),
+        "status = ?, return_items = ?, return_payment_method_id = ?",
+        (status, json.dumps(sorted(item_ids)), method_id),
     )
 
 
 async def request_exchange(
     conn: Connection,
     order: Order,
+    status: OrderStatus,
     item_ids: Sequence[str],
     new_item_ids: Sequence[str],
     method_id: str,
@@ -151,9 +157,9 @@ async def request_exchange(
         conn,
         order.order_id,
         order.status,
-        "status = 'exchange requested', exchange_items = ?, exchange_new_items = ?, "
+        "status = ?, exchange_items = ?, exchange_new_items = ?, "
         "exchange_payment_method_id = ?, exchange_price_difference_cents = ?",
-        (json.dumps(sorted(item_ids)), json.dumps(sorted(new_item_ids)), method_id, difference_cents),
+        (status, json.dumps(sorted(item_ids)), json.dumps(sorted(new_item_ids)), method_id, difference_cents),
     )
 
 

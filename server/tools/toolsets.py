@@ -14,43 +14,26 @@ tool's major version and keep the old shape callable for one more minor release 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
-TOOLSETS: dict[str, tuple[str, ...]] = {
-    "customers": (
-        "find_user_id_by_email",
-        "find_user_id_by_name_zip",
-        "get_user_details",
-        "search_customers",
-        "modify_user_address",
-    ),
-    "orders": (
-        "get_order_details",
-        "search_orders",
-        "cancel_pending_order",
-        "modify_pending_order_address",
-        "modify_pending_order_payment",
-        "modify_pending_order_items",
-        "return_delivered_order_items",
-        "exchange_delivered_order_items",
-    ),
-    "catalog": ("list_all_product_types", "get_product_details", "get_item_details", "calculate"),
-    "tickets": (
-        "get_ticket",
-        "list_tickets",
-        "create_ticket",
-        "add_ticket_message",
-        "set_ticket_status",
-        "escalate_ticket",
-        "transfer_to_human_agents",
-    ),
-    "audit": ("list_audit_events",),
-}
+from ..settings import Settings
+from . import TOOLS
 
-ALL_TOOLS: tuple[str, ...] = tuple(name for names in TOOLSETS.values() for name in names)
+
+def _toolsets() -> dict[str, tuple[str, ...]]:
+    sets: dict[str, list[str]] = {}
+    for spec in TOOLS:
+        sets.setdefault(spec.toolset, []).append(spec.name)
+    return {name: tuple(tools) for name, tools in sets.items()}
+
+
+# Each toolset's tools, from the tools' own declarations (declare.py).
+TOOLSETS: dict[str, tuple[str, ...]] = _toolsets()
+
+ALL_TOOLS: tuple[str, ...] = tuple(spec.name for spec in TOOLS)
 
 # The published version of each tool's interface (semantic: major = incompatible, minor = compatible additions).
-TOOL_VERSIONS: dict[str, str] = {name: "1.0.0" for name in ALL_TOOLS}
+TOOL_VERSIONS: dict[str, str] = {spec.name: spec.version for spec in TOOLS}
 
 
 class ToolChoiceError(ValueError):
@@ -77,3 +60,13 @@ def chosen_tools(toolsets: Iterable[str] | None, tools: Iterable[str] = ()) -> f
     if not chosen:
         raise ToolChoiceError("no tools chosen; name at least one toolset or tool")
     return frozenset(chosen)
+
+
+def enabled_tools(settings: Settings) -> frozenset[str]:
+    """The tools a server with these settings offers (--toolsets, --tools)."""
+    return chosen_tools(settings.toolsets, settings.tools)
+
+
+def views_shown(enabled: Collection[str]) -> dict[str, str]:
+    """view URI -> the enabled tool that shows it: a toolset that turns a tool off takes its view away too."""
+    return {spec.view: spec.name for spec in TOOLS if spec.view is not None and spec.name in enabled}
