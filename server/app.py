@@ -13,8 +13,9 @@ from mcp.server.auth.settings import AuthSettings
 from pydantic import AnyHttpUrl
 
 from . import __version__
-from .access.gate import AccessGate, FileTokenVerifier
+from .access.gate import AccessGate
 from .access.tokens import AuthFile
+from .access.verifiers import FileTokenVerifier
 from .domain.rules_text import INSTRUCTION_LINES
 from .ops.observability import CallObserver, healthz_endpoint, metrics_endpoint
 from .settings import Settings

@@ -16,7 +16,7 @@ from http_support import running, session
 from mcp import Client
 from shop_support import call, connected, db_arg, refused
 
-from shopdesk.access.gate import UNDECLARED, Binding, Caller, ToolAccess
+from shopdesk.access.caller import UNDECLARED, Binding, Caller, ToolAccess
 from shopdesk.access.tokens import SCOPES, AuthFile
 from shopdesk.app import build_server
 from shopdesk.settings import Settings, default_auth_file

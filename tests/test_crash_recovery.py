@@ -33,7 +33,7 @@ from shop_support import connected
 
 from shopdesk.app import build_server
 from shopdesk.settings import Settings
-from shopdesk.writes.path import REPLAY_META
+from shopdesk.writes.plans import REPLAY_META
 
 pytestmark = pytest.mark.slow  # kills a shopdesk HTTP server process under load
 

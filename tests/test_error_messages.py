@@ -16,7 +16,7 @@ from shop_support import call, connected, find_order, refused, snapshot
 
 from shopdesk.app import build_server
 from shopdesk.domain.errors import MESSAGE_BUDGET, NEXT_STEP_BUDGET
-from shopdesk.domain.policy import _WHAT_NEXT_BY_STATUS
+from shopdesk.domain.policy.orders import _WHAT_NEXT_BY_STATUS
 from shopdesk.settings import Settings
 from shopdesk.shop import Shop
 

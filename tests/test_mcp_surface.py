@@ -17,7 +17,8 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import LoggingMessageNotificationParams, PromptReference, ResourceTemplateReference
 from shop_support import call, connected, find_order
 
-from shopdesk.access.gate import AccessGate, Caller
+from shopdesk.access.caller import Caller
+from shopdesk.access.gate import AccessGate
 from shopdesk.app import build_server
 from shopdesk.settings import Settings
 from shopdesk.surface import resources

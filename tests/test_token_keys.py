@@ -17,7 +17,7 @@ from shop_support import call, db_arg, refused
 
 from shopdesk.access.tokens import AuthFile
 from shopdesk.settings import Settings, default_auth_file
-from shopdesk.writes.path import REPLAY_META
+from shopdesk.writes.plans import REPLAY_META
 
 pytestmark = pytest.mark.slow  # every test talks to a shopdesk HTTP server process
 

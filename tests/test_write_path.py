@@ -19,7 +19,7 @@ from shopdesk.app import build_server
 from shopdesk.settings import Settings
 from shopdesk.storage.repositories import audit
 from shopdesk.storage.sqlite import Database
-from shopdesk.writes.path import REPLAY_META
+from shopdesk.writes.plans import REPLAY_META
 
 TICKET = {"subject": "Parcel", "message": "Where is my parcel? Call me at 555-0100."}
 

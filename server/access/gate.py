@@ -2,10 +2,8 @@
 
 All of it is applied in one place, `AccessGate`: an SDK middleware around the tool, resource and
 prompt requests, whose tool-call checks run as the server's call guard inside the tool handler (see
-mcp_server.py: so its refusals have the tools' own wire form). No handler knows about it, except that
-argument completion asks `current_caller()` whose ids it may offer. The caller of a request is the
-bearer token's (HTTP with an auth file: the SDK's gate has verified it and answered 401 without one), else
-the local operator (stdio, or HTTP on loopback without an auth file) with every scope.
+mcp_server.py: so its refusals have the tools' own wire form). It works out each request's caller once
+(caller.py): the bearer token's (the SDK's gate has verified it), else the local operator with every scope.
 
 - Scopes: a tool the caller lacks the scope for is not listed, and a call to it is answered as a
   name that is no tool (as is any tool not offered to the session). `admin` holds every scope.
@@ -23,14 +21,10 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
-from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, Prompt, Tool
@@ -49,34 +43,8 @@ from ..ops.observability import CALL_INFO
 from ..shop import Shop
 from ..storage.repositories import ownership
 from ..storage.repositories.ownership import RecordKind
-from .tokens import SCOPES, AuthFile, key_holder
-
-Call = Callable[[dict[str, Any]], Awaitable[Any]]
-# Runs a call on behalf of the server: may refuse (raise a ShopError), change the arguments, or check the result.
-CallGuard = Callable[[str, dict[str, Any], Call], Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class Binding:
-    """What a customer-bound session may pass to one tool."""
-
-    ids: Mapping[str, RecordKind] = field(default_factory=dict)  # arguments naming records: must be the customer's
-    fills: str | None = None  # an optional customer argument that defaults to the bound customer
-    finds: Callable[[Mapping[str, Any]], NotFound] | None = None  # the result names a customer: must be this one
-    hidden: bool = False  # not offered at all
-
-
-@dataclass(frozen=True)
-class ToolAccess:
-    """What a tool declares about who may call it (tools/declare.py)."""
-
-    scope: str | None  # the scope its effect implies; None: it touches no shop data
-    binding: Binding | None = None  # what a customer-bound session may pass it; None: not offered to one
-
-
-# A name with no declaration: closed, as a tool given no scope needs `admin`.
-UNDECLARED = ToolAccess("admin")
-
+from .caller import UNDECLARED, Binding, Call, Caller, ToolAccess, current_caller, in_the_name_of
+from .tokens import SCOPES, key_holder
 
 # Record resources: the scope reading one needs, and whose record it is (see resources.py).
 RESOURCE_RECORDS: dict[str, tuple[str, RecordKind]] = {
@@ -84,57 +52,6 @@ RESOURCE_RECORDS: dict[str, tuple[str, RecordKind]] = {
     CUSTOMER_TEMPLATE: ("customers:read", "customer"),
     TICKET_TEMPLATE: ("tickets:read", "ticket"),
 }
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who makes a request: worked out once per request by the gate, read by everything else (current_caller)."""
-
-    subject: str  # for the audit trail: the token's subject, or "local" for the operator running shopdesk
-    scopes: frozenset[str]
-    customer: str | None = None  # the customer the session is bound to
-    read_only: bool = False
-    holder: str = "local"  # whose idempotency keys and confirmation tokens: the token's own (access/tokens.py)
-
-    def missing_scope(self, access: ToolAccess) -> str | None:
-        """The scope a tool declaring `access` needs that this caller lacks; None when it may call it."""
-        needed = access.scope
-        if needed is None or "admin" in self.scopes or needed in self.scopes:
-            return None
-        return needed
-
-    def may_read(self, scope: str) -> bool:
-        return "admin" in self.scopes or scope in self.scopes
-
-    def offered(self, access: ToolAccess, *, read_only: bool) -> bool:
-        """Whether a tool declaring `access` (a read-only one or not) is listed for and callable by this caller."""
-        if self.missing_scope(access) is not None:
-            return False
-        if self.read_only and not read_only:
-            return False
-        if self.customer is not None:
-            return access.binding is not None and not access.binding.hidden
-        return True
-
-
-class FileTokenVerifier(TokenVerifier):
-    """Checks bearer tokens against the auth file, on every request."""
-
-    def __init__(self, auth_file: AuthFile) -> None:
-        self.auth_file = auth_file
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        record = self.auth_file.find(token)
-        if record is None:
-            return None
-        return AccessToken(
-            token=token,
-            client_id=record.id,
-            scopes=list(record.scopes),
-            expires_at=record.expires_at,
-            subject=record.subject,
-            claims={"customer": record.customer} if record.customer else None,
-        )
 
 
 def _read_only(tool: Tool) -> bool:
@@ -168,32 +85,6 @@ def _well_formed(schema: Mapping[str, Any], value: object) -> bool:
         if pattern is None or re.search(pattern, value):
             return True
     return False
-
-
-_CALLER: ContextVar[Caller | None] = ContextVar("shopdesk_caller", default=None)
-
-
-def current_caller() -> Caller | None:
-    """Who made the request being handled (set by AccessGate); None outside a request."""
-    return _CALLER.get()
-
-
-# Outside any request (a test calling the write path directly): the operator running shopdesk.
-LOCAL_OPERATOR = Caller("local", frozenset(SCOPES))
-
-
-def calling() -> Caller:
-    """Who made the request being handled; the local operator outside a request."""
-    return _CALLER.get() or LOCAL_OPERATOR
-
-
-@contextmanager
-def _calling(caller: Caller) -> Iterator[None]:
-    token = _CALLER.set(caller)
-    try:
-        yield
-    finally:
-        _CALLER.reset(token)
 
 
 def _template_scope(template: str) -> str:
@@ -245,7 +136,7 @@ class AccessGate:
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         caller = self.caller()
-        with _calling(caller):
+        with in_the_name_of(caller):
             return await self._gate(ctx, call_next, caller)
 
     async def _gate(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext, caller: Caller) -> HandlerResult:

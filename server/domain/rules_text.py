@@ -1,5 +1,5 @@
 """The shop's rules in the words the model reads: the server's instructions and the policy document
-(`shopdesk://policy`). They are written here, once, beside the rules themselves (policy.py); the refusals'
+(`shopdesk://policy`). They are written here, once, beside the rules themselves (domain/policy/); the refusals'
 own words live with each rule.
 """
 

@@ -17,7 +17,7 @@ from mcp.types import (
     ResourceTemplateReference,
 )
 
-from ..access.gate import current_caller
+from ..access.caller import current_caller
 from ..domain.resource_uris import ORDER_TEMPLATE
 from ..shop import Shop
 from ..storage.repositories import completion

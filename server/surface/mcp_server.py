@@ -34,7 +34,7 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import Tool
 from pydantic import ValidationError
 
-from ..access.gate import CallGuard
+from ..access.caller import CallGuard
 from ..domain.errors import (
     DatabaseBusy,
     InternalError,

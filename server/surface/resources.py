@@ -31,7 +31,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 from pydantic import BaseModel
 
-from ..access.gate import current_caller
+from ..access.caller import current_caller
 from ..domain import not_found
 from ..domain.errors import MESSAGE_BUDGET, ShopError, excerpt
 from ..domain.resource_uris import (

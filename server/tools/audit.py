@@ -7,7 +7,7 @@ from typing import Annotated
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from ..access.gate import Binding
+from ..access.caller import Binding
 from ..domain.models import AuditEvent, AuditPage
 from ..shop import Shop
 from ..storage.repositories import audit as repo

@@ -11,7 +11,7 @@ from typing import Annotated
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from ..access.gate import Binding
+from ..access.caller import Binding
 from ..domain.errors import InvalidArguments
 from ..domain.models import Calculation
 from ..shop import Shop

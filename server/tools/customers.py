@@ -7,7 +7,7 @@ from typing import Annotated
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from ..access.gate import Binding, Caller
+from ..access.caller import Binding, Caller
 from ..domain import not_found, policy
 from ..domain.errors import InvalidArguments
 from ..domain.models import Address, CustomerPage, User, UserIdResult
@@ -16,7 +16,7 @@ from ..storage.repositories import customers as repo
 from ..storage.repositories.rows import Connection
 from ..surface import apps as apps_ui
 from ..text import previews, render
-from ..writes.path import Plan, Planner, Written
+from ..writes.plans import Plan, Planner, Written
 from .arguments import (
     Address1,
     Address2,

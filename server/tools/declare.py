@@ -26,12 +26,13 @@ from mcp.server.mcpserver import Context, Resolve
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel
 
-from ..access.gate import Binding, ToolAccess
+from ..access.caller import Binding, ToolAccess
 from ..shop import Shop
 from ..surface import apps
 from ..surface.mcp_server import ShopServer
 from ..writes.confirm import ConfirmationToken, Consent, Preview
-from ..writes.path import IdempotencyKey, Planner, Write, consent_resolver, perform_confirmed, preview_of
+from ..writes.path import consent_resolver, perform_confirmed, preview_of
+from ..writes.plans import IdempotencyKey, Planner, Write
 
 Handler = Callable[..., Awaitable[Any]]
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ..access.gate import Binding, Caller
+from ..access.caller import Binding, Caller
 from ..domain import policy
 from ..domain.models import Address, Order, OrderItem
 from ..domain.money import Movement, format_money
@@ -23,7 +23,7 @@ from ..storage.repositories import orders as repo
 from ..storage.repositories import products as products_repo
 from ..storage.repositories.rows import Connection
 from ..text import previews, render
-from ..writes.path import Plan, Planner, Written
+from ..writes.plans import Plan, Planner, Written
 from .arguments import Address1, Address2, City, Country, ItemIds, NewItemIds, OrderId, PaymentMethodId, State, Zip
 from .declare import confirmed_write
 from .orders import load_order

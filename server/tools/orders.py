@@ -7,7 +7,7 @@ from typing import Annotated
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from ..access.gate import Binding
+from ..access.caller import Binding
 from ..domain import not_found
 from ..domain.models import Order, OrderPage
 from ..domain.statuses import OrderStatus

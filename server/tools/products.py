@@ -7,7 +7,7 @@ from typing import Annotated
 
 from mcp.types import CallToolResult
 
-from ..access.gate import Binding
+from ..access.caller import Binding
 from ..domain.models import ItemDetails, Product, ProductTypes
 from ..shop import Shop
 from ..storage.repositories import products as repo

@@ -7,7 +7,7 @@ from typing import Annotated
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from ..access.gate import Binding, Caller, current_caller
+from ..access.caller import Binding, Caller, current_caller
 from ..domain import not_found, policy
 from ..domain.models import Ticket, TicketPage, Transfer
 from ..domain.statuses import PostedBy, TicketPriority, TicketStatus
@@ -18,7 +18,8 @@ from ..storage.repositories import tickets as repo
 from ..storage.repositories.rows import Connection
 from ..surface import apps as apps_ui
 from ..text import previews, render
-from ..writes.path import IdempotencyKey, Plan, Planner, Written, perform
+from ..writes.path import perform
+from ..writes.plans import IdempotencyKey, Plan, Planner, Written
 from .arguments import Cursor, LongText, OrderId, PageSize, ShortText, TicketId, UserId
 from .cursors import decode_cursor, encode_cursor
 from .declare import confirmed_write, tool

@@ -8,7 +8,7 @@
     refused?                       -> the refusal gets an audit row of its own (naming the customer whose
                                      record it was, if it exists), and the error goes back
 
-A tool describes its write as a plan: `plan(conn) -> Plan`, reading and checking only, whose `words`
+A tool describes its write as a plan (plans.py): `plan(conn, caller) -> Plan`, reading and checking only, whose `words`
 say what will change and whose `apply(conn) -> Written` changes it. This module does the rest, so
 no write can skip its confirmation, its key check or its audit row.
 """
@@ -19,15 +19,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
 from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, Field
 
-from ..access.gate import Caller, calling
+from ..access.caller import Caller, calling
 from ..domain.errors import Conflict, InvalidArguments, ShopError
 from ..domain.masking import masked_id
 from ..domain.statuses import AuditOutcome
@@ -38,54 +36,9 @@ from ..storage.repositories.ownership import RecordKind
 from ..storage.repositories.rows import Connection
 from ..storage.sqlite import utc_now
 from .confirm import Asker, Consent, Declined, Preview, TokenSigner, asker, consented, signing_key, spend, will_ask
+from .plans import REPLAY_META, Change, Plan, Planner, Write
 
 log = logging.getLogger("shopdesk")
-
-IdempotencyKey = Annotated[
-    str | None,
-    Field(
-        description="A UUID makes a retry safe.",
-        max_length=100,
-        pattern=r"^[A-Za-z0-9_.:-]+$",
-    ),
-]
-REPLAY_META = "io.shopdesk/replay"
-
-
-@dataclass
-class Written:
-    """What a write did: the record to answer with, its text, and what to put in the audit row."""
-
-    record: BaseModel
-    text: str
-    target: str  # the id of the record written
-    customer: str | None  # whose record it is
-    details: dict[str, Any] = field(default_factory=dict)
-    changed: bool = True  # False: a repeat that found nothing left to change
-
-
-Change = Callable[[Connection], Awaitable[Written]]
-
-
-@dataclass
-class Plan:
-    """A write worked out but not made: what it will change, for the person, and how to make it."""
-
-    words: str  # empty: nothing the person needs to confirm
-    apply: Change
-
-
-# A plan reads and checks, on the write's connection, for the caller (a rule may depend on who asks).
-Planner = Callable[[Connection, Caller], Awaitable[Plan]]
-
-
-@dataclass(frozen=True)
-class Write:
-    """One call of a destructive tool: its name, its arguments, and its plan."""
-
-    tool: str
-    arguments: Mapping[str, Any]
-    plan: Planner
 
 
 def fingerprint(tool: str, arguments: Mapping[str, Any]) -> str:
