@@ -23,7 +23,8 @@ from .. import __version__
 from ..ops.observability import configure_logging, configure_tracing
 from ..settings import ENVIRONMENT, Settings, SettingsError, default_db_path, is_database_url, parse_port
 from ..storage.database import ShopDatabase, open_database
-from ..storage.sqlite import DatabaseUnavailable, build_new
+from ..storage.new_file import build_new
+from ..storage.sqlite import DatabaseUnavailable
 from ..surface.toolsets import TOOLSETS
 from . import audit as cli_audit
 from . import tokens as cli_tokens
