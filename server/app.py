@@ -15,7 +15,8 @@ from pydantic import AnyHttpUrl
 from . import __version__
 from .access.gate import TOOL_SCOPES, AccessGate, FileTokenVerifier
 from .access.tokens import AuthFile
-from .ops.observability import CallObserver, healthz_endpoint, metrics_endpoint
+from .ops.endpoints import healthz_endpoint, metrics_endpoint
+from .ops.observability import CallObserver
 from .settings import Settings
 from .shop import Shop
 from .storage.sqlite import readable

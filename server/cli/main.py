@@ -16,7 +16,8 @@ import time
 from dataclasses import replace
 
 from .. import __version__
-from ..ops.observability import configure_logging, configure_tracing
+from ..ops.logs import configure_logging
+from ..ops.tracing import configure_tracing
 from ..settings import Settings, SettingsError
 from ..storage.sqlite import DatabaseUnavailable
 from ..surface.toolsets import TOOLSETS
