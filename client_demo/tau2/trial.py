@@ -28,7 +28,8 @@ from mcp.types import TextResourceContents
 from shopdesk.shopdata.tau2 import import_into, read_text
 from shopdesk.storage.sqlite import Database
 
-from ..loop import Agent, Limits, Options
+from ..agent_options import Limits, Options
+from ..loop import Agent
 from ..pricing import SMALL_MODEL, Usage
 from ..retry import RetryPolicy
 from .conversation import (
