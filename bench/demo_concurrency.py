@@ -56,7 +56,8 @@ from mcp import Client  # noqa: E402
 from mcp.client.stdio import StdioServerParameters  # noqa: E402
 from mcp.types import CallToolResult, TextContent, Tool  # noqa: E402
 
-from shopdesk_demo.loop import Agent, Options  # noqa: E402
+from shopdesk_demo.agent_options import Options  # noqa: E402
+from shopdesk_demo.loop import Agent  # noqa: E402
 
 SERVER = ROOT / "bench" / "slow_tools_server.py"
 TOOL = "wait_ms"

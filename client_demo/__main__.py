@@ -20,8 +20,9 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.types import ElicitRequestFormParams, ElicitResult
 
+from .agent_options import Limits, Options
 from .console import Person, Terminal
-from .loop import Agent, Limits, Options
+from .loop import Agent
 from .pricing import SMALL_MODEL
 from .retry import RetryPolicy
 from .server_retry import RetryAfterTransport, streamable_http

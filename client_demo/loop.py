@@ -1,69 +1,30 @@
 """The bounded agent loop: Claude asks for tools, we run them concurrently and safely, until done or a bound.
 
 Everything it talks to is injected: the AsyncAnthropic client, the MCP session (anything with
-`call_tool(name, arguments)`), the console, the tracer and the retry policy.
+`call_tool(name, arguments)`), the console, the tracer and the retry policy. What it is told (instructions,
+bounds, options) is in agent_options.py; a tool call's result and its helpers in tool_runs.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import anthropic
-from mcp.types import CallToolResult, Tool
+from mcp.types import Tool
 
+from .agent_options import CHANGE_WORDS, SYSTEM_PROMPT, Limits, Options
 from .bridge import claude_tools, is_destructive, select_tools, tool_result_content
 from .console import Console
 from .pricing import SMALL_MODEL, STRONG_MODEL, Usage
 from .retry import GaveUp, RetryPolicy, describe
+from .tool_runs import ToolRun, ToolSession, milliseconds, now_iso, with_note
 from .trace import Tracer, mask
-
-SYSTEM_PROMPT = """\
-You are a customer-service agent for an online shop, working through the shop's tools.
-Identify the customer first (by email, or by name and zip code) before looking at or changing anything.
-Before any action that changes data, state exactly what you will do and wait for the person's explicit yes.
-Use only facts from the tools. Be brief."""
-
-# `auto` routing: words that mean the request will change data, which wants the stronger model.
-CHANGE_WORDS = ("cancel", "return", "exchange", "refund", "modify", "change", "swap", "replace", "escalat")
-
-
-class ToolSession(Protocol):
-    async def call_tool(self, name: str, arguments: dict[str, Any]) -> CallToolResult: ...
-
-
-@dataclass
-class Limits:
-    """Turns and wall time bound each question; tokens and cost add up over the whole conversation.
-
-    A conversation goes on for as long as the person keeps asking, and their reading and typing time
-    is not the agent's: a per-question clock keeps a runaway question bounded without cutting off the
-    next one. Tokens and dollars are what the conversation spends, so they stop it once spent.
-    """
-
-    max_turns: int = 12  # per question
-    max_tokens: int = 200_000  # per conversation
-    max_cost_usd: float = 0.50  # per conversation
-    max_seconds: float = 300.0  # per question
-
-
-@dataclass
-class Options:
-    model: str = SMALL_MODEL  # or "auto"
-    max_output_tokens: int = 4096
-    tool_timeout: float = 30.0
-    max_tool_failures: int = 3
-    destructive: str = "ask"  # "ask" the person, "allow" (--yes), or "refuse"
-    select_tool_groups: bool = True
-    # Added to SYSTEM_PROMPT when set, e.g. the shop's policy (the τ² runner passes shopdesk://policy).
-    system_prompt: str | None = None
 
 
 @dataclass
@@ -79,42 +40,6 @@ class Conversation:
     messages: list[dict[str, Any]] = field(default_factory=list)
     user_texts: list[str] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass
-class ToolRun:
-    """One tool call's result for Claude, and where its time went."""
-
-    content: str | list[dict[str, Any]]  # tool_result content: text, or blocks when there is more than text
-    is_error: bool
-    seconds: float | None = None  # the tool's own run time; None: it was not run
-    approval_wait: float | None = None  # waiting for the person's yes or no; None: no one was asked
-
-    @property
-    def text(self) -> str:
-        """The result as one line of text for the console; other blocks show as their type."""
-        if isinstance(self.content, str):
-            return self.content
-        return " ".join(block["text"] if block["type"] == "text" else f"[{block['type']}]" for block in self.content)
-
-    @property
-    def size(self) -> int:
-        """Characters sent to Claude: the text, or the blocks as JSON (image data included)."""
-        return len(self.content if isinstance(self.content, str) else json.dumps(self.content))
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def with_note(content: str | list[dict[str, Any]], note: str) -> str | list[dict[str, Any]]:
-    if isinstance(content, str):
-        return f"{content}\n{note}"
-    return [*content, {"type": "text", "text": note}]
-
-
-def milliseconds(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 1)
 
 
 class Agent:

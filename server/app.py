@@ -17,7 +17,8 @@ from .access.gate import AccessGate
 from .access.tokens import AuthFile
 from .access.verifiers import FileTokenVerifier
 from .domain.rules_text import INSTRUCTION_LINES
-from .ops.observability import CallObserver, healthz_endpoint, metrics_endpoint
+from .ops.endpoints import healthz_endpoint, metrics_endpoint
+from .ops.observability import CallObserver
 from .settings import Settings
 from .shop import Shop
 from .storage.sqlite import readable

@@ -10,7 +10,8 @@ from typing import Any
 
 from .settings import Settings, default_db_path
 from .storage.database import ShopDatabase
-from .storage.sqlite import Database, DatabaseUnavailable, build_new
+from .storage.new_file import build_new
+from .storage.sqlite import Database, DatabaseUnavailable
 
 log = logging.getLogger("shopdesk")
 

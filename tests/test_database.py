@@ -15,7 +15,9 @@ from shopdesk.settings import Settings
 from shopdesk.shop import Shop, open_or_create
 from shopdesk.shopdata.generator import generate_into
 from shopdesk.storage import sqlite as db_module
-from shopdesk.storage.sqlite import MIGRATIONS, Database, DatabaseUnavailable, build_new, script_step, statements
+from shopdesk.storage.migrations import MIGRATIONS, script_step, statements
+from shopdesk.storage.new_file import build_new
+from shopdesk.storage.sqlite import Database, DatabaseUnavailable
 from shopdesk.tools.cursors import encode_cursor
 
 

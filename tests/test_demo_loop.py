@@ -15,7 +15,8 @@ from demo_support.fake_anthropic import FakeMessagesAPI
 from demo_support.tool_server import PIXEL_PNG, Calls, build_tool_server
 from shop_support import connected
 
-from shopdesk_demo.loop import Agent, Limits, Options
+from shopdesk_demo.agent_options import Limits, Options
+from shopdesk_demo.loop import Agent
 from shopdesk_demo.retry import RetryPolicy
 from shopdesk_demo.trace import Tracer
 

@@ -33,6 +33,7 @@ from shop_support import build_wheel
 
 import shopdesk.cli.main as cli
 import shopdesk.transport.serve as serving
+from shopdesk.cli.parser import build_parser
 from shopdesk.settings import ENVIRONMENT, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -491,7 +492,7 @@ def test_every_command_the_comments_document_parses() -> None:
         for found in documented((ROOT / "compose.yaml").read_text(), r"docker compose run --rm admin ([a-z][^`\n]*)")
     ]
     assert len(commands) >= 5
-    parser = cli._parser(Settings())
+    parser = build_parser(Settings())
     for args in commands:
         parsed = parser.parse_args(args)  # exits (and fails the test) on a flag shopdesk does not know
         assert parsed.command in ("serve", "token", "import-tau2", "export-tau2", "audit"), args

@@ -26,16 +26,10 @@ from mcp_types import INVALID_PARAMS
 from shop_support import connected
 
 from shopdesk.access.tokens import AuthFile
-from shopdesk.ops.observability import (
-    CALL_INFO,
-    SDK_SERVER_LOGGER,
-    CallObserver,
-    Metrics,
-    configure_logging,
-    configure_tracing,
-    healthz_endpoint,
-    metrics_endpoint,
-)
+from shopdesk.ops.endpoints import healthz_endpoint, metrics_endpoint
+from shopdesk.ops.logs import SDK_SERVER_LOGGER, configure_logging
+from shopdesk.ops.observability import CALL_INFO, CallObserver, Metrics
+from shopdesk.ops.tracing import configure_tracing
 from shopdesk.settings import default_auth_file
 
 EMAIL = "jane.doe1234@example.com"

@@ -25,7 +25,8 @@ from shop_support import call, connected, refused, tau2_text
 from shopdesk.shopdata.tau2 import import_into
 from shopdesk.storage.database import open_database
 from shopdesk.storage.postgres import PostgresDatabase, translate
-from shopdesk.storage.sqlite import MIGRATION_SCRIPTS, Database, DatabaseUnavailable
+from shopdesk.storage.schema import MIGRATION_SCRIPTS
+from shopdesk.storage.sqlite import Database, DatabaseUnavailable
 
 pytestmark = pytest.mark.slow  # starts PostgreSQL and shopdesk processes
 

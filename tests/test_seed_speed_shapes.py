@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from shopdesk.shopdata import generator as seed
+from shopdesk.storage.migrations import MIGRATIONS
+from shopdesk.storage.new_file import build_new
 from shopdesk.storage.repositories import bulk
 from shopdesk.storage.repositories.rows import Connection
-from shopdesk.storage.sqlite import MIGRATIONS, Database, build_new
+from shopdesk.storage.sqlite import Database
 
 CUSTOMERS, ORDERS, SEED = 300, 1_000, 3
 

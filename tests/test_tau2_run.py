@@ -19,8 +19,9 @@ from shop_support import ROOT
 
 from shopdesk.domain.rules_text import POLICY
 from shopdesk_demo.tau2.__main__ import main
+from shopdesk_demo.tau2.conversation import TRANSFERRED_NOTE
 from shopdesk_demo.tau2.customer import GREETING
-from shopdesk_demo.tau2.runner import TRANSFERRED_NOTE, read_results
+from shopdesk_demo.tau2.runner import read_results
 
 ORDER = "#W9284598"
 OPENING = {

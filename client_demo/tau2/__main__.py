@@ -26,8 +26,9 @@ from shopdesk import __version__
 from ..pricing import SMALL_MODEL
 from .customer import DEFAULT_MODEL as CUSTOMER_MODEL
 from .report import summarize, table
-from .runner import Runner, RunOptions, read_results
+from .runner import Runner, read_results
 from .tasks import Task, TaskSelectionError, select
+from .trial import RunOptions
 
 PROG = "shopdesk-tau2"
 DEFAULT_BUDGET = 5.0

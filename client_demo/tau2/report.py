@@ -6,9 +6,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from .runner import ERROR_ENDINGS, SCORED_ENDINGS, TrialResult
+from .conversation import ERROR_ENDINGS, SCORED_ENDINGS
 from .scoring import pass_hat_k
 from .tasks import Task
+from .trial import TrialResult
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 

@@ -1,36 +1,17 @@
-"""What an operator sees of a running shopdesk: log lines, Prometheus metrics, health, traces.
+"""Each tool call observed: `CallObserver`, SDK middleware that times each `tools/call`, logs one line for it
+on "shopdesk.calls" and counts it in a `Metrics`: the Prometheus metrics, in a registry of their own
+(several servers, or tests, in one process do not share counts), and `render()` for the exposition text.
 
-Nothing here changes what a tool does; each piece is wired in by `app.py` / `serve.py`:
-
-- `configure_logging(level, fmt)`: every log line to stderr, as text or as one JSON object a line.
-- `CallObserver`: SDK middleware that times each `tools/call`, logs one line for it on
-  "shopdesk.calls" and counts it in a `Metrics`.
-- `Metrics`: the Prometheus metrics, in a registry of their own (several servers, or tests, in
-  one process do not share counts), and `render()` for the exposition text.
-- `healthz_endpoint(check)`, `metrics_endpoint(metrics)`: Starlette endpoints for
-  `MCPServer.custom_route`.
-- `configure_tracing()`: sends the SDK's OpenTelemetry spans to an OTLP collector, when one is
-  configured and the optional extra `otel` is installed.
-
-Personal data: at INFO and above no log line written by shopdesk or the SDK's tool and resource
-failure lines carries personal data: no arguments, no results, no refusal text (which names emails,
-names and user ids), no id from a resource URI; a call is logged by tool name, outcome, error class,
-duration, request id and the authenticated subject. At DEBUG the SDK's failure lines keep their full
-text, so DEBUG logs may contain personal data and belong only where such data may be kept.
+What the line may say, and what it must not (personal data), is in logs.py.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
 import logging
-import os
 import re
-import sys
 import time
-from collections.abc import Awaitable, Callable, Container
+from collections.abc import Callable, Container
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -39,10 +20,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import ValidationError
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
-log = logging.getLogger("shopdesk")
 call_log = logging.getLogger("shopdesk.calls")
 
 Outcome = Literal["ok", "error", "protocol_error", "crash", "cancelled"]
@@ -55,92 +33,6 @@ CALL_INFO: ContextVar[dict[str, str] | None] = ContextVar("shopdesk_call_info", 
 the session is not offered. A dict rather than a value set on the variable,
 so the write is seen even when the SDK runs the handler in a copy of the context (another task).
 """
-
-# --- logging ----------------------------------------------------------------------------------
-
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Fields a record may carry through `extra=`; a JSON line includes each one the record has.
-EXTRA_FIELDS = ("request_id", "subject", "tool", "duration_ms", "outcome", "error_class")
-SDK_SERVER_LOGGER = "mcp.server.mcpserver.server"
-_SDK_TOOL_FAILED = "Tool %r failed: %r"
-_SDK_RESOURCE_FAILED = "Resource %r failed: %r"
-_SDK_RESOURCE_CRASHED = "Resource %r raised an unexpected exception"
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object a line, so a log pipeline can read fields instead of parsing text."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for name in EXTRA_FIELDS:
-            if name in record.__dict__:
-                entry[name] = record.__dict__[name]
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-def _uri_kind(uri: object) -> str:
-    """A resource URI without its id: 'shopdesk://customers/…' for 'shopdesk://customers/sara_doe_496'."""
-    text = str(uri)
-    scheme, sep, rest = text.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}/…" if sep else "…"
-
-
-# The SDK's lines that carry what a caller sent or was told: its format, and the line kept at INFO (the
-# arguments it keeps, as functions of the original ones). The message is what the model reads, and ours
-# name the customer's email, name, user id or order; a resource URI holds a user, order or ticket id.
-_SDK_REDACTIONS: dict[str, tuple[str, Callable[[tuple[object, ...]], tuple[object, ...]]]] = {
-    _SDK_TOOL_FAILED: ("Tool %r failed (the message is logged only at DEBUG)", lambda args: args[:1]),
-    _SDK_RESOURCE_FAILED: (
-        "Resource %r failed (the id and the message are logged only at DEBUG)",
-        lambda args: (_uri_kind(args[0]),),
-    ),
-    _SDK_RESOURCE_CRASHED: (
-        "Resource %r raised an unexpected exception (its id is logged only at DEBUG)",
-        lambda args: (_uri_kind(args[0]),),
-    ),
-}
-
-
-class SdkFailureRedaction(logging.Filter):
-    """Drops the caller's data from the SDK's failure lines unless DEBUG is on: the failure text of
-    "Tool 'x' failed: '...'" and of "Resource 'uri' failed: '...'", and the id in the URI. The tool name
-    and the kind of resource stay, so the line still says what refused."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        redaction = _SDK_REDACTIONS.get(record.msg) if isinstance(record.msg, str) else None
-        if redaction is not None and isinstance(record.args, tuple) and record.args:
-            if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
-                record.msg, record.args = redaction[0], redaction[1](record.args)
-        return True
-
-
-_sdk_redaction = SdkFailureRedaction()
-
-
-def configure_logging(level: str, fmt: Literal["text", "json"]) -> None:
-    """Root logging to stderr at `level`, as text or JSON lines; replaces the root's handlers.
-
-    Call it before constructing the server: `MCPServer.__init__` calls `logging.basicConfig`,
-    which installs the SDK's own handler only when the root has none.
-    """
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
-    root = logging.getLogger()
-    for old in root.handlers[:]:
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level.upper())
-    # aiosqlite logs every statement at DEBUG; our own DEBUG lines are what a person debugging wants.
-    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))
-    logging.getLogger(SDK_SERVER_LOGGER).addFilter(_sdk_redaction)
-
 
 # --- metrics ----------------------------------------------------------------------------------
 
@@ -309,73 +201,3 @@ class CallObserver(ServerMiddleware[Any]):
         shown = "(unknown)" if info.get("not_offered") else tool
         extra["client_message"] = f"tools/call {shown} {outcome}"
         call_log.info("tools/call %s %s in %.1f ms", tool, outcome, duration_ms, extra=extra)
-
-
-# --- HTTP endpoints ---------------------------------------------------------------------------
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def healthz_endpoint(check: Callable[[], Awaitable[bool]]) -> Endpoint:
-    """200 {"status": "ok"} while `check()` is true; 503 {"status": "unavailable"} when false or raising.
-
-    The body says nothing more, since the route is served without authentication.
-    """
-
-    async def healthz(request: Request) -> Response:
-        try:
-            healthy = await check()
-        except Exception:
-            log.warning("health check failed", exc_info=True)
-            healthy = False
-        if healthy:
-            return JSONResponse({"status": "ok"})
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-
-    return healthz
-
-
-def metrics_endpoint(metrics: Metrics) -> Endpoint:
-    """The Prometheus exposition text of `metrics`."""
-
-    async def serve_metrics(request: Request) -> Response:
-        body, content_type = metrics.render()
-        return Response(body, headers={"Content-Type": content_type})
-
-    return serve_metrics
-
-
-# --- tracing ----------------------------------------------------------------------------------
-
-
-def configure_tracing() -> bool:
-    """Export the SDK's spans over OTLP when an OTEL_EXPORTER_OTLP_* variable is set; True if set up.
-
-    The SDK wraps every message in a span (its OpenTelemetryMiddleware); without a tracer provider
-    they go nowhere. The exporter is the optional extra `otel` (opentelemetry-sdk and
-    opentelemetry-exporter-otlp-proto-http; OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs
-    opentelemetry-exporter-otlp-proto-grpc instead). The exporter reads its endpoint, headers and
-    protocol from the standard OTEL_* variables; the service is "shopdesk" unless OTEL_SERVICE_NAME says.
-    """
-    if not any(name.startswith("OTEL_EXPORTER_OTLP_") and value for name, value in os.environ.items()):
-        return False
-    grpc = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")) == "grpc"
-    exporter_module = f"opentelemetry.exporter.otlp.proto.{'grpc' if grpc else 'http'}.trace_exporter"
-    try:
-        trace = importlib.import_module("opentelemetry.trace")
-        sdk_trace = importlib.import_module("opentelemetry.sdk.trace")
-        sdk_export = importlib.import_module("opentelemetry.sdk.trace.export")
-        sdk_resources = importlib.import_module("opentelemetry.sdk.resources")
-        exporter = importlib.import_module(exporter_module)
-    except ImportError as exc:
-        log.info(
-            "OTEL_EXPORTER_OTLP_* is set but tracing is off: %s is not installed (pip install 'shopdesk[otel]')",
-            exc.name or exporter_module,
-        )
-        return False
-    attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": "shopdesk"}
-    provider = sdk_trace.TracerProvider(resource=sdk_resources.Resource.create(attributes))
-    provider.add_span_processor(sdk_export.BatchSpanProcessor(exporter.OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
-    log.info("exporting traces over OTLP (%s)", "grpc" if grpc else "http/protobuf")
-    return True

@@ -1,4 +1,4 @@
-"""Which database a shop lives in: a SQLite file (db.py, the default) or PostgreSQL (postgres.py).
+"""Which database a shop lives in: a SQLite file (sqlite.py, the default) or PostgreSQL (postgres.py).
 
 Both give the same handle (`ShopDatabase`): `read`, a connection for queries, and `transaction()`, the one
 way to write. Everything else (repositories, rules, audit, idempotency) is written once against it.

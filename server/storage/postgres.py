@@ -7,7 +7,7 @@ tokens. What differs lives here:
 - SQL spelling: repositories write SQLite's dialect with `?` placeholders; `translate` rewrites the few
   spellings PostgreSQL does not share (placeholders become `$1..$n`, `json_array` becomes
   `json_build_array`, `COLLATE BINARY` becomes `COLLATE "C"`), once per statement text.
-- Schema: the same named migration steps as SQLite (db.MIGRATION_SCRIPTS), their column types mapped
+- Schema: the same named migration steps as SQLite (schema.MIGRATION_SCRIPTS), their column types mapped
   (`for_postgres`): case-insensitive text is `citext`, other text compares bytewise (`COLLATE "C"`, as
   SQLite does), ids are identity columns. `json_group_array` is defined as an aggregate.
 - Writes: one at a time across every process, as on SQLite. Each write transaction first takes a
@@ -27,8 +27,10 @@ from functools import lru_cache
 from typing import Any, cast
 
 from ..settings import redacted_url as redacted
+from .migrations import _FIRST_MIGRATION, statements
 from .repositories.rows import Row
-from .sqlite import _FIRST_MIGRATION, MIGRATION_SCRIPTS, DatabaseUnavailable, schema_verdict, statements, utc_now
+from .schema import MIGRATION_SCRIPTS
+from .sqlite import DatabaseUnavailable, schema_verdict, utc_now
 
 try:
     import asyncpg
@@ -184,7 +186,7 @@ async def _migrate(conn: asyncpg.Connection, location: str) -> None:
 
 
 class PostgresDatabase:
-    """An open shopdesk shop in PostgreSQL: `read` for queries, `transaction()` for writes (as db.Database)."""
+    """An open shopdesk shop in PostgreSQL: `read` for queries, `transaction()` for writes (as sqlite.Database)."""
 
     def __init__(self, url: str, pool: asyncpg.Pool) -> None:
         self.url = url

@@ -12,7 +12,7 @@ On the reader threads, each read goes to the connection with the fewest reads in
 read (an export, a wide search) holds up no other. The loop's connection never waits for a lock
 (`busy_timeout` 0): a read that finds the database busy there goes to a thread too, which waits as
 the other connections do. In WAL mode every connection reads the last committed state, and none
-waits for the writer (db.Database keeps the writer apart).
+waits for the writer (sqlite.Database keeps the writer apart).
 """
 
 from __future__ import annotations

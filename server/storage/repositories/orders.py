@@ -21,7 +21,7 @@ _ORDER_COLUMNS = (
 )
 
 
-# The sort key of "newest first", spelled as the indexes on it are (see db.ORDER_PLACED_KEY).
+# The sort key of "newest first", spelled as the indexes on it are (see schema.ORDER_PLACED_KEY).
 _PLACED = "coalesce(o.placed_at, '')"
 
 
