@@ -1,0 +1,73 @@
+"""The verifier `serve --oauth-issuer` puts in front of /mcp, built from the settings.
+
+Tokens from the auth file keep working beside the provider's: a token is offered to each verifier in
+turn and the first to accept it wins. The auth file goes first; its tokens (`sdt_...`) are recognised by
+their prefix without any request to the provider, and the provider's tokens are never in the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mcp.server.auth.provider import AccessToken, TokenVerifier
+
+from .introspection import IntrospectionVerifier
+from .issuer import Issuer, IssuerError
+from .jwt_tokens import JwtTokenVerifier, OAuthRules, parse_scope_map
+
+
+class FirstAccepting(TokenVerifier):
+    """Accepts a token if any of its verifiers does, asking them in order."""
+
+    def __init__(self, verifiers: Sequence[TokenVerifier]) -> None:
+        self.verifiers = list(verifiers)
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        for verifier in self.verifiers:
+            found = await verifier.verify_token(token)
+            if found is not None:
+                return found
+        return None
+
+
+def rules_from(issuer: str, audience: str, scope_map: str = "", customer_claim: str | None = None) -> OAuthRules:
+    """The token rules; raises ValueError (one line) for a setting that cannot be used."""
+    if not issuer.startswith(("https://", "http://")):
+        raise ValueError(f"--oauth-issuer must be an https:// URL, not {issuer[:80]!r}")
+    return OAuthRules(
+        issuer=issuer, audience=audience, scope_map=parse_scope_map(scope_map), customer_claim=customer_claim or None
+    )
+
+
+def oauth_verifier(
+    rules: OAuthRules,
+    *,
+    introspection_url: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    before: Sequence[TokenVerifier] = (),
+) -> tuple[TokenVerifier, Issuer]:
+    """The verifier for the provider's tokens (JWTs by its keys; with an introspection URL, opaque tokens
+    too), after the verifiers in `before`; and the Issuer, for a check at startup."""
+    issuer = Issuer(rules.issuer)
+    verifiers: list[TokenVerifier] = [*before, JwtTokenVerifier(issuer, rules)]
+    if introspection_url is not None:
+        if not (client_id and client_secret):
+            raise ValueError(
+                "--oauth-introspection-url needs shopdesk's own client id and secret at the provider: "
+                "set SHOPDESK_OAUTH_CLIENT_ID and SHOPDESK_OAUTH_CLIENT_SECRET"
+            )
+        verifiers.append(IntrospectionVerifier(introspection_url, client_id, client_secret, rules))
+    return FirstAccepting(verifiers), issuer
+
+
+async def check_issuer(issuer: str, *, need_keys: bool = True) -> str:
+    """Discover the issuer (and fetch its keys) now, so a wrong URL stops `serve` before any client connects;
+    a line saying what was found."""
+    provider = Issuer(issuer)
+    metadata = await provider.metadata()
+    if need_keys:
+        await provider.keys.key(None)
+        if provider.keys.count == 0:
+            raise IssuerError(f"{metadata.jwks_uri} holds no signing key shopdesk can use (RSA, EC or Ed25519)")
+    return f"OAuth access tokens from {issuer} (metadata at {metadata.document_url})"
