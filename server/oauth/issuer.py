@@ -1,8 +1,8 @@
 """The identity provider shopdesk trusts: its metadata (RFC 8414, else OpenID discovery) and its signing keys.
 
 The keys (the provider's JWKS) are cached. A token signed with a key id the cache does not know makes it
-fetch the set again, so a provider that rotates its keys needs no restart of shopdesk; refetches are at
-most one per `refetch_interval`, so a stream of tokens with made-up key ids cannot hammer the provider.
+fetch the set again, so a provider that rotates its keys needs no restart of shopdesk; such refetches are
+at most one per `refetch_interval`, so a stream of tokens with made-up key ids cannot hammer the provider.
 The set is also refetched once it is `max_age` old, so a key the provider withdraws stops being accepted.
 """
 
@@ -160,6 +160,7 @@ class KeySet:
         self._clock = clock
         self._keys: list[SigningKey] = []
         self._fetched_at: float | None = None
+        self._refetched_at: float | None = None  # the last fetch an unknown key id asked for
         self._lock = asyncio.Lock()
         self.fetches = 0
 
@@ -173,10 +174,14 @@ class KeySet:
         if self._fetched_at is None or now - self._fetched_at >= self.max_age:
             await self._refetch(self._fetched_at)
         found = self._find(kid)
-        if found is None and self._fetched_at is not None and self._clock() - self._fetched_at >= self.refetch_interval:
+        if found is None and kid is not None and self._may_refetch(self._clock()):
+            self._refetched_at = self._clock()
             await self._refetch(self._fetched_at)  # perhaps a key the provider has just rotated in
             found = self._find(kid)
         return found
+
+    def _may_refetch(self, now: float) -> bool:
+        return self._refetched_at is None or now - self._refetched_at >= self.refetch_interval
 
     def _find(self, kid: str | None) -> SigningKey | None:
         if kid is None:

@@ -8,9 +8,12 @@ their prefix without any request to the provider, and the provider's tokens are 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 
+from ..settings import Settings
 from .introspection import IntrospectionVerifier
 from .issuer import Issuer, IssuerError
 from .jwt_tokens import JwtTokenVerifier, OAuthRules, parse_scope_map
@@ -71,3 +74,30 @@ async def check_issuer(issuer: str, *, need_keys: bool = True) -> str:
         if provider.keys.count == 0:
             raise IssuerError(f"{metadata.jwks_uri} holds no signing key shopdesk can use (RSA, EC or Ed25519)")
     return f"OAuth access tokens from {issuer} (metadata at {metadata.document_url})"
+
+
+def resource_server_auth(settings: Settings, *, before: Sequence[TokenVerifier] = ()) -> dict[str, Any]:
+    """The SDK server's `token_verifier` and `auth` for `serve --oauth-issuer`: the protected resource
+    metadata (RFC 9728) names the provider; no scope is required to connect, as each tool asks for its own."""
+    assert settings.oauth_issuer is not None
+    url = settings.mcp_url()
+    rules = rules_from(
+        settings.oauth_issuer, settings.oauth_audience or url, settings.oauth_scope_map, settings.oauth_customer_claim
+    )
+    verifier, _ = oauth_verifier(
+        rules,
+        introspection_url=settings.oauth_introspection_url,
+        client_id=settings.oauth_client_id,
+        client_secret=settings.oauth_client_secret,
+        before=before,
+    )
+    auth = AuthSettings.model_validate(
+        {
+            "issuer_url": settings.oauth_issuer,
+            "resource_server_url": url,
+            "required_scopes": None,
+            # The verifier checks the audience itself (it may be set apart from the URL).
+            "validate_token_resource": False,
+        }
+    )
+    return {"token_verifier": verifier, "auth": auth}
