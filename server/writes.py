@@ -100,16 +100,22 @@ class Write:
 
 
 def caller_subject() -> str:
-    """Who is writing, for the audit trail: the bearer token's subject over HTTP, else the local operator."""
+    """Who is writing, for the audit trail: the bearer token's subject over HTTP, else the local operator. An
+    OAuth token (one naming its issuer) also names the client acting for its subject, when that is another."""
     token = get_access_token()
-    return "local" if token is None else token.subject or token.client_id
+    if token is None:
+        return "local"
+    subject = token.subject or token.client_id
+    if "iss" in (token.claims or {}) and subject != token.client_id:
+        return f"{subject} via {token.client_id}"
+    return subject
 
 
 def caller_holder() -> str:
     """Whose idempotency keys and confirmation tokens these are: the bearer token's own (two tokens of one
     subject, e.g. bound to two customers, share neither), else the local operator's."""
     token = get_access_token()
-    return "local" if token is None else key_holder(token.token)
+    return "local" if token is None else key_holder(token.token, token.claims)
 
 
 def fingerprint(tool: str, arguments: Mapping[str, Any]) -> str:
