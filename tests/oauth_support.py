@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import httpx2
 import jwt
+import pytest
+from conftest import free_port, wait_until_listening
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from starlette.applications import Starlette
@@ -115,3 +121,117 @@ class LocalProvider:
                 Route("/introspect", introspect, methods=["POST"]),
             ]
         )
+
+
+# --- panva's oidc-provider, run by Node from tests/peers ------------------------------------------------------
+
+PEERS = Path(__file__).resolve().parent / "peers"
+NODE = PEERS / "node_modules" / ".bin" / "node"
+PROVIDER_SCRIPT = PEERS / "oidc_provider.mjs"
+SCOPES = ["customers:read", "customers:write", "orders:read", "orders:write", "catalog:read", "tickets:read"]
+SCOPES += ["tickets:write", "admin"]
+BOUND_CUSTOMER = "noah_brown_6181"  # a customer of the τ² shop
+
+
+def private_jwk(key: SigningKey) -> dict[str, Any]:
+    jwk: dict[str, Any] = RSAAlgorithm.to_jwk(key.private, as_dict=True)
+    return {**jwk, "kid": key.kid, "use": "sig", "alg": "RS256"}
+
+
+@dataclass
+class Client:
+    client_id: str
+    client_secret: str
+    token_format: str = "jwt"
+
+
+AGENT = Client("shop-agent", "agent-secret-" + "a" * 32)
+BOUND_AGENT = Client("bound-agent", "bound-secret-" + "b" * 32)
+OPAQUE_AGENT = Client("opaque-agent", "opaque-secret-" + "c" * 32, token_format="opaque")
+SHOPDESK = Client("shopdesk", "shopdesk-secret-" + "d" * 32)  # shopdesk's own, to introspect with
+
+
+@dataclass
+class OidcProvider:
+    """oidc-provider on 127.0.0.1, signing with `key`; `rotate` restarts it with a new key."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+    key: SigningKey = field(default_factory=lambda: SigningKey("provider-key-1"))
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def issuer(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        config = {
+            "port": self.port,
+            "keys": [private_jwk(self.key)],
+            "scopes": SCOPES,
+            "clients": [vars(c) for c in (AGENT, BOUND_AGENT, OPAQUE_AGENT, SHOPDESK)],
+            "customers": {BOUND_AGENT.client_id: BOUND_CUSTOMER},
+        }
+        path = self.folder / f"oidc-provider-{self.key.kid}.json"
+        path.write_text(json.dumps(config), encoding="utf-8")
+        with open(self.folder / f"oidc-provider-{self.key.kid}.log", "wb") as log:
+            self.process = subprocess.Popen([str(NODE), str(PROVIDER_SCRIPT), str(path)], stdout=log, stderr=log)
+        wait_until_listening(self.port, self.process)
+        wait_for_discovery(self.issuer)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def rotate(self) -> None:
+        """Restart with a new signing key (and only that one)."""
+        self.stop()
+        number = int(self.key.kid.rsplit("-", 1)[1]) + 1
+        self.key = SigningKey(f"provider-key-{number}")
+        self.start()
+
+    def token(self, client: Client, scope: str, resource: str) -> str:
+        """An access token by client credentials, for `resource` (RFC 8707)."""
+        response = httpx2.post(
+            f"{self.issuer}/token",
+            auth=(client.client_id, client.client_secret),
+            data={"grant_type": "client_credentials", "scope": scope, "resource": resource},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+
+def wait_for_discovery(issuer: str) -> None:
+    """Readiness: the provider answers its discovery document (gives up after 30 tries)."""
+    for _ in range(30):
+        try:
+            if httpx2.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
+                return
+        except httpx2.HTTPError:
+            pass
+    raise TimeoutError(f"{issuer} did not answer its discovery document")
+
+
+def missing_provider() -> str | None:
+    """Why oidc-provider cannot run here, or None."""
+    if not NODE.exists() or not (PEERS / "node_modules" / "oidc-provider" / "package.json").exists():
+        return "tests/peers/node_modules has no oidc-provider: run `npm ci --prefix tests/peers`"
+    return None
+
+
+@pytest.fixture
+def oidc_provider(tmp_path: Path) -> Iterator[OidcProvider]:
+    """oidc-provider running; skipped without the peers, failed without them when SHOPDESK_REQUIRE_PEERS=1."""
+    reason = missing_provider()
+    if reason is not None:
+        if os.environ.get("SHOPDESK_REQUIRE_PEERS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    provider = OidcProvider(tmp_path)
+    provider.start()
+    try:
+        yield provider
+    finally:
+        provider.stop()
