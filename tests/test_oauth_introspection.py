@@ -117,6 +117,16 @@ async def test_auth_file_tokens_are_checked_by_the_file_without_asking_the_provi
 ) -> None:
     auth = AuthFile(tmp_path / "auth.json")
     _, token = auth.create("script", ["orders:read"])
-    either = FirstAccepting([FileTokenVerifier(auth), verifier(provider)])
+    either = FirstAccepting([FileTokenVerifier(auth), verifier(provider)], local=1)
     access = await either.verify_token(token)
     assert access is not None and access.subject == "script" and provider.introspections == 0
+
+
+async def test_an_auth_file_token_the_file_refuses_is_not_sent_to_the_provider(
+    provider: LocalProvider, tmp_path: Any
+) -> None:
+    auth = AuthFile(tmp_path / "auth.json")
+    record, token = auth.create("script", ["orders:read"])
+    auth.revoke(record.id)
+    either = FirstAccepting([FileTokenVerifier(auth), verifier(provider)], local=1)
+    assert await either.verify_token(token) is None and provider.introspections == 0

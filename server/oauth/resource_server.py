@@ -14,19 +14,23 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 
 from ..settings import Settings
+from ..tokens import PREFIX
 from .introspection import IntrospectionVerifier
 from .issuer import Issuer, IssuerError
 from .jwt_tokens import JwtTokenVerifier, OAuthRules, parse_scope_map
 
 
 class FirstAccepting(TokenVerifier):
-    """Accepts a token if any of its verifiers does, asking them in order."""
+    """Accepts a token if any of its verifiers does, asking them in order; a token shaped like the auth
+    file's (`sdt_...`) is asked of the `local` verifiers only, so it never reaches the provider."""
 
-    def __init__(self, verifiers: Sequence[TokenVerifier]) -> None:
+    def __init__(self, verifiers: Sequence[TokenVerifier], *, local: int = 0) -> None:
         self.verifiers = list(verifiers)
+        self.local = local  # how many of the first verifiers are the auth file's
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        for verifier in self.verifiers:
+        asked = self.verifiers[: self.local] if token.startswith(PREFIX) else self.verifiers
+        for verifier in asked:
             found = await verifier.verify_token(token)
             if found is not None:
                 return found
@@ -61,7 +65,7 @@ def oauth_verifier(
                 "set SHOPDESK_OAUTH_CLIENT_ID and SHOPDESK_OAUTH_CLIENT_SECRET"
             )
         verifiers.append(IntrospectionVerifier(introspection_url, client_id, client_secret, rules))
-    return FirstAccepting(verifiers), issuer
+    return FirstAccepting(verifiers, local=len(before)), issuer
 
 
 async def check_issuer(issuer: str, *, need_keys: bool = True) -> str:
