@@ -143,12 +143,18 @@ class Client:
     client_id: str
     client_secret: str
     token_format: str = "jwt"
+    redirect_uris: list[str] | None = None
 
 
 AGENT = Client("shop-agent", "agent-secret-" + "a" * 32)
 BOUND_AGENT = Client("bound-agent", "bound-secret-" + "b" * 32)
 OPAQUE_AGENT = Client("opaque-agent", "opaque-secret-" + "c" * 32, token_format="opaque")
 SHOPDESK = Client("shopdesk", "shopdesk-secret-" + "d" * 32)  # shopdesk's own, to introspect with
+# An app a person signs in to (authorization code with PKCE); nothing listens at its redirect URI: the browser
+# test catches the redirect.
+CALLBACK = "http://127.0.0.1:9/callback"
+DESK_APP = Client("desk-app", "desk-secret-" + "e" * 32, redirect_uris=[CALLBACK])
+CLIENTS = (AGENT, BOUND_AGENT, OPAQUE_AGENT, SHOPDESK, DESK_APP)
 
 
 @dataclass
@@ -169,7 +175,7 @@ class OidcProvider:
             "port": self.port,
             "keys": [private_jwk(self.key)],
             "scopes": SCOPES,
-            "clients": [vars(c) for c in (AGENT, BOUND_AGENT, OPAQUE_AGENT, SHOPDESK)],
+            "clients": [{k: v for k, v in vars(c).items() if v} for c in CLIENTS],
             "customers": {BOUND_AGENT.client_id: BOUND_CUSTOMER},
         }
         path = self.folder / f"oidc-provider-{self.key.kid}.json"

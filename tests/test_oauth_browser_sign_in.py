@@ -1,0 +1,112 @@
+"""A person signs in: an authorization code with PKCE through oidc-provider's own login and consent pages,
+driven by headless Chromium, ends in an access token `shopdesk serve --oauth-issuer` accepts."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx2
+import pytest
+from http_support import Running, copy_shop, running, session
+from oauth_support import BOUND_CUSTOMER, CALLBACK, DESK_APP, OidcProvider
+from oauth_support import oidc_provider as oidc_provider  # the fixture
+from shop_support import call
+
+pytestmark = pytest.mark.slow  # oidc-provider (Node), shopdesk and Chromium processes
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def shop(oidc_provider: OidcProvider, tau2_template: Path, tmp_path: Path) -> Iterator[Running]:
+    db = copy_shop(tau2_template, tmp_path / "shop")
+    with running(db, "--oauth-issuer", oidc_provider.issuer) as server:
+        yield server
+
+
+async def sign_in(provider: OidcProvider, resource: str, scope: str, login: str) -> str:
+    """The access token the desk app gets after `login` signs in and consents in Chromium."""
+    try:
+        from playwright.async_api import Route, async_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed: pip install -e '.[test]'")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed: apt-get install -y chromium")
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    state = secrets.token_urlsafe(16)
+    query = {
+        "client_id": DESK_APP.client_id,
+        "response_type": "code",
+        "redirect_uri": CALLBACK,
+        "scope": f"openid {scope}",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": state,
+        "resource": resource,
+    }
+    redirected: list[str] = []
+
+    async def catch(route: Route) -> None:
+        redirected.append(route.request.url)
+        await route.fulfill(status=200, body="signed in")
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = await chromium.new_page()
+            await page.route(f"{CALLBACK}**", catch)
+            await page.goto(f"{provider.issuer}/auth?{urlencode(query)}")
+            await page.fill("input[name=login]", login)
+            await page.fill("input[name=password]", "any password")
+            async with page.expect_navigation():
+                await page.click("button[type=submit]")
+            consent = await page.content()
+            await page.click("button[type=submit]")  # the consent page's Continue
+            await page.wait_for_url(f"{CALLBACK}**")
+        finally:
+            await chromium.close()
+    assert "customers" in consent or "tickets" in consent, consent[:2000]
+    answer = parse_qs(urlsplit(redirected[-1]).query)
+    assert answer["state"] == [state]
+    token = httpx2.post(
+        f"{provider.issuer}/token",
+        auth=(DESK_APP.client_id, DESK_APP.client_secret),
+        data={
+            "grant_type": "authorization_code",
+            "code": answer["code"][0],
+            "redirect_uri": CALLBACK,
+            "code_verifier": verifier,
+            "resource": resource,
+        },
+        timeout=30,
+    )
+    assert token.status_code == 200, token.text
+    return str(token.json()["access_token"])
+
+
+async def test_a_token_from_a_browser_sign_in_is_accepted_with_its_scopes(
+    oidc_provider: OidcProvider, shop: Running
+) -> None:
+    token = await sign_in(oidc_provider, shop.url, "customers:read", "alice")
+    async with session(shop.url, token) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        assert (await call(client, "get_user_details", user_id=BOUND_CUSTOMER))["user_id"] == BOUND_CUSTOMER
+    assert "get_user_details" in names and "get_order_details" not in names
+
+
+async def test_the_audit_names_the_person_and_the_client_that_wrote(
+    oidc_provider: OidcProvider, shop: Running, tmp_path: Path
+) -> None:
+    token = await sign_in(oidc_provider, shop.url, "tickets:write", "alice")
+    async with session(shop.url, token) as client:
+        await call(client, "create_ticket", user_id=BOUND_CUSTOMER, subject="Late parcel", message="Still waiting.")
+    with sqlite3.connect(tmp_path / "shop" / "shop.sqlite3") as db:
+        subjects = [row[0] for row in db.execute("SELECT subject FROM audit_log WHERE action = 'create_ticket'")]
+    assert subjects == ["alice via desk-app"]
