@@ -241,3 +241,42 @@ def oidc_provider(tmp_path: Path) -> Iterator[OidcProvider]:
         yield provider
     finally:
         provider.stop()
+
+
+# --- a person in a browser ----------------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+async def sign_in_and_consent(authorize_url: str, login: str, callback: str) -> tuple[str, str]:
+    """Open `authorize_url` in headless Chromium, sign in to oidc-provider's login page as `login` (its dev
+    pages take any password) and consent; the URL it then redirects to under `callback` (caught, as nothing
+    listens there), and the consent page's HTML."""
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed: pip install -e '.[test]'")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed: apt-get install -y chromium")
+    redirected: list[str] = []
+
+    async def catch(route: Any) -> None:  # a playwright Route
+        redirected.append(route.request.url)
+        await route.fulfill(status=200, body="signed in")
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = await chromium.new_page()
+            await page.route(f"{callback}**", catch)
+            await page.goto(authorize_url)
+            await page.fill("input[name=login]", login)
+            await page.fill("input[name=password]", "any password")
+            async with page.expect_navigation():
+                await page.click("button[type=submit]")
+            consent = await page.content()
+            await page.click("button[type=submit]")  # the consent page's Continue
+            await page.wait_for_url(f"{callback}**")
+        finally:
+            await chromium.close()
+    return redirected[-1], consent

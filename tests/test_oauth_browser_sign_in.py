@@ -14,13 +14,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx2
 import pytest
 from http_support import Running, copy_shop, running, session
-from oauth_support import BOUND_CUSTOMER, CALLBACK, DESK_APP, OidcProvider
+from oauth_support import BOUND_CUSTOMER, CALLBACK, DESK_APP, OidcProvider, sign_in_and_consent
 from oauth_support import oidc_provider as oidc_provider  # the fixture
 from shop_support import call
 
 pytestmark = pytest.mark.slow  # oidc-provider (Node), shopdesk and Chromium processes
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture
@@ -32,12 +30,6 @@ def shop(oidc_provider: OidcProvider, tau2_template: Path, tmp_path: Path) -> It
 
 async def sign_in(provider: OidcProvider, resource: str, scope: str, login: str) -> str:
     """The access token the desk app gets after `login` signs in and consents in Chromium."""
-    try:
-        from playwright.async_api import Route, async_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed: pip install -e '.[test]'")
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed: apt-get install -y chromium")
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state = secrets.token_urlsafe(16)
@@ -51,29 +43,9 @@ async def sign_in(provider: OidcProvider, resource: str, scope: str, login: str)
         "state": state,
         "resource": resource,
     }
-    redirected: list[str] = []
-
-    async def catch(route: Route) -> None:
-        redirected.append(route.request.url)
-        await route.fulfill(status=200, body="signed in")
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            page = await chromium.new_page()
-            await page.route(f"{CALLBACK}**", catch)
-            await page.goto(f"{provider.issuer}/auth?{urlencode(query)}")
-            await page.fill("input[name=login]", login)
-            await page.fill("input[name=password]", "any password")
-            async with page.expect_navigation():
-                await page.click("button[type=submit]")
-            consent = await page.content()
-            await page.click("button[type=submit]")  # the consent page's Continue
-            await page.wait_for_url(f"{CALLBACK}**")
-        finally:
-            await chromium.close()
+    redirected, consent = await sign_in_and_consent(f"{provider.issuer}/auth?{urlencode(query)}", login, CALLBACK)
     assert "customers" in consent or "tickets" in consent, consent[:2000]
-    answer = parse_qs(urlsplit(redirected[-1]).query)
+    answer = parse_qs(urlsplit(redirected).query)
     assert answer["state"] == [state]
     token = httpx2.post(
         f"{provider.issuer}/token",
