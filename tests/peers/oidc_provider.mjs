@@ -5,7 +5,8 @@
 //   scopes     the scopes it knows (shopdesk's)
 //   clients    its clients: {client_id, client_secret, redirect_uris?, token_format?: "jwt" | "opaque"}
 //   customers  client_id -> the customer id its tokens carry in the `shop_customer` claim
-// Access tokens are for the resource the client names (RFC 8707) and carry the scopes it asks for. It prints
+// Clients may also register themselves (RFC 7591). Access tokens are for the resource the client names (RFC 8707)
+// and carry the scopes it asks for. It prints
 // "listening" on stdout once it accepts connections.
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
@@ -29,6 +30,7 @@ const provider = new Provider(issuer, {
   features: {
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
+    registration: { enabled: true }, // open dynamic client registration (RFC 7591), as MCP clients expect
     devInteractions: { enabled: true },
     resourceIndicators: {
       enabled: true,
