@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from shopdesk.oauth.resource_server import FirstAccepting, resource_server_auth
+from shopdesk.oauth.jwt_tokens import parse_scope_map
+from shopdesk.oauth.resource_server import FirstAccepting, advertised_scopes, resource_server_auth
 from shopdesk.serve import check_exposure
 from shopdesk.settings import Settings, SettingsError
 
@@ -51,3 +52,8 @@ def test_introspection_without_shopdesks_client_secret_is_a_one_line_error(tmp_p
 def test_an_issuer_that_is_no_url_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="--oauth-issuer must be an https:// URL"):
         resource_server_auth(settings(tmp_path, oauth_issuer="id.example"))
+
+
+def test_the_advertised_scopes_use_the_providers_names_where_the_map_renames_them() -> None:
+    scopes = advertised_scopes(parse_scope_map("Orders.Read=orders:read,Orders.Write=orders:write"))
+    assert "Orders.Read" in scopes and "orders:read" not in scopes and "catalog:read" in scopes

@@ -7,14 +7,17 @@ their prefix without any request to the provider, and the provider's tokens are 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.auth.routes import create_protected_resource_routes
 from mcp.server.auth.settings import AuthSettings
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from ..settings import Settings
-from ..tokens import PREFIX
+from ..tokens import PREFIX, SCOPES
 from .introspection import IntrospectionVerifier
 from .issuer import Issuer, IssuerError
 from .jwt_tokens import JwtTokenVerifier, OAuthRules, parse_scope_map
@@ -105,3 +108,22 @@ def resource_server_auth(settings: Settings, *, before: Sequence[TokenVerifier] 
         }
     )
     return {"token_verifier": verifier, "auth": auth}
+
+
+def advertised_scopes(scope_map: Mapping[str, str]) -> list[str]:
+    """The scopes a client should ask the provider for, in the provider's names: shopdesk's own, each one the
+    scope map renames given under the provider's name instead."""
+    renamed = set(scope_map.values())
+    return sorted({scope for scope in SCOPES if scope not in renamed} | set(scope_map))
+
+
+def list_scopes_in_metadata(app: Starlette, auth: AuthSettings, scope_map: str) -> None:
+    """Have the protected resource metadata (RFC 9728) list the scopes a client may ask for. The SDK lists only
+    the scopes every request needs, none here (each tool asks for its own); MCP clients ask the provider for
+    the scopes listed there, and without them would get a token that opens nothing."""
+    assert auth.resource_server_url is not None
+    scopes = advertised_scopes(parse_scope_map(scope_map))
+    (listed,) = create_protected_resource_routes(auth.resource_server_url, [auth.issuer_url], scopes_supported=scopes)
+    for index, route in enumerate(app.router.routes):
+        if isinstance(route, Route) and route.path == listed.path:
+            app.router.routes[index] = listed
