@@ -126,6 +126,11 @@ def http_app(server: ShopServer, settings: Settings) -> ASGIApp:
     )
     if not settings.stateless:
         keep_events_per_session(server.session_manager)  # never one store shared by every session
+    if settings.oauth_issuer is not None:
+        from .oauth.resource_server import list_scopes_in_metadata
+
+        assert server.settings.auth is not None
+        list_scopes_in_metadata(app, server.settings.auth, settings.oauth_scope_map)
     for route in app.routes:
         if isinstance(route, Route) and route.path == "/mcp":
             # Inside the route, so after the SDK's bearer authentication: the limits know the token.

@@ -106,6 +106,11 @@ def test_the_401_points_to_metadata_naming_the_provider(oidc_provider: OidcProvi
     assert metadata["resource"] == shop.url and metadata["authorization_servers"] == [oidc_provider.issuer]
 
 
+def test_the_metadata_lists_the_scopes_a_client_may_ask_for(oidc_provider: OidcProvider, shop: Running) -> None:
+    metadata_url = f"http://127.0.0.1:{shop.port}/.well-known/oauth-protected-resource/mcp"
+    assert httpx2.get(metadata_url, timeout=30).json()["scopes_supported"] == sorted(set(TOOL_SCOPES.values()) - {None})
+
+
 async def test_the_customer_claim_binds_the_session_to_that_customer(
     oidc_provider: OidcProvider, shop: Running, tau2_data: dict[str, Any]
 ) -> None:
