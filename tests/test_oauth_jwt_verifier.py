@@ -4,6 +4,8 @@ rotation and the scope and customer claims."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import httpx2
@@ -95,6 +97,12 @@ async def test_a_token_without_an_expiry_is_refused(provider: LocalProvider) -> 
 
 async def test_an_unsigned_token_is_refused(provider: LocalProvider) -> None:
     assert await verifier(provider).verify_token(unsigned(claims(ISSUER), "key-1")) is None
+
+
+async def test_a_token_whose_header_names_no_single_algorithm_is_refused(provider: LocalProvider) -> None:
+    signed = provider.keys[0].sign(claims(ISSUER))
+    header = base64.urlsafe_b64encode(json.dumps({"alg": ["RS256"], "kid": "key-1"}).encode()).rstrip(b"=")
+    assert await verifier(provider).verify_token(header.decode() + signed[signed.index(".") :]) is None
 
 
 async def test_a_token_signed_with_hmac_using_the_public_key_as_secret_is_refused(provider: LocalProvider) -> None:

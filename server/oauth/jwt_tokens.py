@@ -129,14 +129,14 @@ class JwtTokenVerifier(TokenVerifier):
             log.warning("cannot check an OAuth token: %s", exc)
             return None
         alg = header.get("alg")
-        if key is None or alg not in key.algorithms:
+        if key is None or not isinstance(alg, str) or alg not in key.algorithms:
             log.info("refused an OAuth token: no key of the issuer's for kid %.40r, alg %.20r", kid, alg)
             return None
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key.key,
-                algorithms=[str(alg)],
+                algorithms=[alg],
                 audience=self.rules.audiences(),
                 issuer=self.rules.issuer,
                 leeway=self.rules.leeway,
