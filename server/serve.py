@@ -173,6 +173,10 @@ def listening_socket(host: str, port: int) -> socket.socket:
 def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: bool = False) -> None:
     if transport == "http":
         check_exposure(settings, no_auth=no_auth)
+        if settings.oauth_issuer is not None:
+            from .oauth.resource_server import resource_server_auth
+
+            resource_server_auth(settings)  # a bad OAuth setting stops here, before the database is touched
         if settings.host in ("0.0.0.0", "::") and not (settings.public_url or settings.allowed_hosts):
             log.warning(
                 "bound to every address: requests from other machines must name this server in their Host "

@@ -170,3 +170,12 @@ def _claims(provider: OidcProvider, shop: Running, *, lifetime: int) -> dict[str
         "iat": now,
         "exp": now + lifetime,
     }
+
+
+def test_a_bad_scope_map_stops_serve_with_one_line_before_any_database_is_made(tmp_path: Path) -> None:
+    db = tmp_path / "never.sqlite3"
+    serve = [sys.executable, "-m", "shopdesk", "serve", "--transport", "http", "--port", str(free_port())]
+    flags = ["--oauth-issuer", "https://id.example", "--oauth-scope-map", "Orders.Read=orders:everything"]
+    done = subprocess.run([*serve, "--db", str(db), *flags], env=env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert "not 'Orders.Read=orders:everything'" in done.stderr and not db.exists()
