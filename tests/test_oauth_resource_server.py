@@ -22,6 +22,7 @@ from shop_support import call, refused
 
 from shopdesk.access import TOOL_SCOPES
 from shopdesk.tokens import AuthFile
+from shopdesk.writes import REPLAY_META
 
 pytestmark = pytest.mark.slow  # oidc-provider (Node) and shopdesk processes
 
@@ -179,3 +180,26 @@ def test_a_bad_scope_map_stops_serve_with_one_line_before_any_database_is_made(t
     done = subprocess.run([*serve, "--db", str(db), *flags], env=env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
     assert "not 'Orders.Read=orders:everything'" in done.stderr and not db.exists()
+
+
+async def transfer(url: str, token: str, key: str) -> tuple[str, bool]:
+    """transfer_to_human_agents with an idempotency key: the ticket it made, and whether it was a replay."""
+    async with session(url, token) as client:
+        arguments = {"summary": "Wants a person.", "idempotency_key": key}
+        result = await client.call_tool("transfer_to_human_agents", arguments)
+    assert not result.is_error and result.structured_content is not None
+    return result.structured_content["ticket_id"], bool((result.meta or {}).get(REPLAY_META))
+
+
+async def test_a_new_token_of_the_same_client_replays_its_idempotency_keys(
+    oidc_provider: OidcProvider, shop: Running
+) -> None:
+    first, _ = await transfer(shop.url, oidc_provider.token(AGENT, "tickets:write", shop.url), "key-1")
+    again, replayed = await transfer(shop.url, oidc_provider.token(AGENT, "tickets:write", shop.url), "key-1")
+    assert replayed and again == first
+
+
+async def test_another_client_does_not_replay_them(oidc_provider: OidcProvider, shop: Running) -> None:
+    first, _ = await transfer(shop.url, oidc_provider.token(AGENT, "tickets:write", shop.url), "key-2")
+    other, replayed = await transfer(shop.url, oidc_provider.token(BOUND_AGENT, "tickets:write", shop.url), "key-2")
+    assert not replayed and other != first
