@@ -224,7 +224,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         default=defaults.rate_limit,
         metavar="PER_SECOND",
         help=f"HTTP requests a second one token may make on average, 0 for no limit "
-        f"(default {defaults.rate_limit:g}; never applied without an auth file)",
+        f"(default {defaults.rate_limit:g}; never applied without tokens)",
     )
     serve.add_argument(
         "--rate-burst",
