@@ -56,11 +56,10 @@ def oauth_verifier(
     client_id: str | None = None,
     client_secret: str | None = None,
     before: Sequence[TokenVerifier] = (),
-) -> tuple[TokenVerifier, Issuer]:
+) -> TokenVerifier:
     """The verifier for the provider's tokens (JWTs by its keys; with an introspection URL, opaque tokens
-    too), after the verifiers in `before`; and the Issuer, for a check at startup."""
-    issuer = Issuer(rules.issuer)
-    verifiers: list[TokenVerifier] = [*before, JwtTokenVerifier(issuer, rules)]
+    too), after the verifiers in `before`."""
+    verifiers: list[TokenVerifier] = [*before, JwtTokenVerifier(Issuer(rules.issuer), rules)]
     if introspection_url is not None:
         if not (client_id and client_secret):
             raise ValueError(
@@ -68,7 +67,7 @@ def oauth_verifier(
                 "set SHOPDESK_OAUTH_CLIENT_ID and SHOPDESK_OAUTH_CLIENT_SECRET"
             )
         verifiers.append(IntrospectionVerifier(introspection_url, client_id, client_secret, rules))
-    return FirstAccepting(verifiers, local=len(before)), issuer
+    return FirstAccepting(verifiers, local=len(before))
 
 
 async def check_issuer(issuer: str, *, need_keys: bool = True) -> str:
@@ -91,7 +90,7 @@ def resource_server_auth(settings: Settings, *, before: Sequence[TokenVerifier] 
     rules = rules_from(
         settings.oauth_issuer, settings.oauth_audience or url, settings.oauth_scope_map, settings.oauth_customer_claim
     )
-    verifier, _ = oauth_verifier(
+    verifier = oauth_verifier(
         rules,
         introspection_url=settings.oauth_introspection_url,
         client_id=settings.oauth_client_id,
