@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx2
 import jwt
@@ -220,6 +220,13 @@ def wait_for_discovery(issuer: str) -> None:
     raise TimeoutError(f"{issuer} did not answer its discovery document")
 
 
+def missing(reason: str) -> NoReturn:
+    """Skip for want of a peer (Node, oidc-provider, Chromium), or fail in CI (SHOPDESK_REQUIRE_PEERS=1)."""
+    if os.environ.get("SHOPDESK_REQUIRE_PEERS") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def missing_provider() -> str | None:
     """Why oidc-provider cannot run here, or None."""
     if not NODE.exists() or not (PEERS / "node_modules" / "oidc-provider" / "package.json").exists():
@@ -232,9 +239,7 @@ def oidc_provider(tmp_path: Path) -> Iterator[OidcProvider]:
     """oidc-provider running; skipped without the peers, failed without them when SHOPDESK_REQUIRE_PEERS=1."""
     reason = missing_provider()
     if reason is not None:
-        if os.environ.get("SHOPDESK_REQUIRE_PEERS") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing(reason)
     provider = OidcProvider(tmp_path)
     provider.start()
     try:
@@ -255,9 +260,9 @@ async def sign_in_and_consent(authorize_url: str, login: str, callback: str) -> 
     try:
         from playwright.async_api import async_playwright
     except ImportError:
-        pytest.skip("playwright is not installed: pip install -e '.[test]'")
+        missing("playwright is not installed: pip install -e '.[test]'")
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed: apt-get install -y chromium")
+        missing("Debian's chromium is not installed: apt-get install -y chromium")
     redirected: list[str] = []
 
     async def catch(route: Any) -> None:  # a playwright Route
