@@ -78,6 +78,7 @@ class LocalProvider:
     client: tuple[str, str] = ("shopdesk", "shopdesk-secret")
     introspection: dict[str, dict[str, Any]] = field(default_factory=dict)  # token -> its answer
     jwks_fetches: int = 0
+    jwks_status: int = 200  # anything else: the key set is unavailable
     introspections: int = 0
 
     def metadata(self) -> dict[str, Any]:
@@ -103,6 +104,8 @@ class LocalProvider:
 
         async def jwks(request: Request) -> Response:
             self.jwks_fetches += 1
+            if self.jwks_status != 200:
+                return JSONResponse({"error": "unavailable"}, status_code=self.jwks_status)
             return JSONResponse({"keys": [key.jwk() for key in self.keys]})
 
         async def introspect(request: Request) -> Response:

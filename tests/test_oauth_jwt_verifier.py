@@ -216,3 +216,14 @@ def test_discovery_urls_of_an_issuer_with_a_path() -> None:
 async def test_an_unreachable_issuer_refuses_tokens_instead_of_failing(provider: LocalProvider) -> None:
     checker = JwtTokenVerifier(Issuer("http://127.0.0.1:9"), OAuthRules(issuer="http://127.0.0.1:9", audience=MCP_URL))
     assert await checker.verify_token(provider.keys[0].sign(claims("http://127.0.0.1:9"))) is None
+
+
+async def test_a_provider_down_when_its_keys_are_due_for_refresh_leaves_the_cached_keys_in_use(
+    provider: LocalProvider, clock: Clock
+) -> None:
+    checker = verifier(provider, clock)
+    token = provider.keys[0].sign(claims(ISSUER))
+    assert await checker.verify_token(token) is not None
+    provider.jwks_status = 503
+    clock.now += 3601  # past the key set's max age
+    assert await checker.verify_token(token) is not None and provider.jwks_fetches == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx2
 from jwt import PyJWK, PyJWKError
 
+log = logging.getLogger("shopdesk.oauth")
 TIMEOUT = httpx2.Timeout(5.0)
 MAX_DOCUMENT_BYTES = 512 * 1024  # metadata and key sets are a few kilobytes
 
@@ -172,7 +174,12 @@ class KeySet:
         """The key named `kid` (or the only key, for a token that names none); None when there is none such."""
         now = self._clock()
         if self._fetched_at is None or now - self._fetched_at >= self.max_age:
-            await self._refetch(self._fetched_at)
+            try:
+                await self._refetch(self._fetched_at)
+            except IssuerError as exc:
+                if not self._keys:
+                    raise
+                log.warning("keeping the keys fetched before: %s", exc)  # a provider briefly down refuses no one
         found = self._find(kid)
         if found is None and kid is not None and self._may_refetch(self._clock()):
             self._refetched_at = self._clock()
