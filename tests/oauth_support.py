@@ -79,6 +79,7 @@ class LocalProvider:
     introspection: dict[str, dict[str, Any]] = field(default_factory=dict)  # token -> its answer
     jwks_fetches: int = 0
     jwks_status: int = 200  # anything else: the key set is unavailable
+    extra_jwks: list[dict[str, Any]] = field(default_factory=list)  # public JWKs served beside the keys'
     introspections: int = 0
 
     def metadata(self) -> dict[str, Any]:
@@ -106,7 +107,7 @@ class LocalProvider:
             self.jwks_fetches += 1
             if self.jwks_status != 200:
                 return JSONResponse({"error": "unavailable"}, status_code=self.jwks_status)
-            return JSONResponse({"keys": [key.jwk() for key in self.keys]})
+            return JSONResponse({"keys": [key.jwk() for key in self.keys] + self.extra_jwks})
 
         async def introspect(request: Request) -> Response:
             self.introspections += 1

@@ -12,6 +12,8 @@ import httpx2
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 from oauth_support import MCP_URL, LocalProvider, SigningKey, claims, unsigned
 
 from shopdesk.oauth.issuer import Issuer, IssuerError, discover, discovery_urls
@@ -227,3 +229,18 @@ async def test_a_provider_down_when_its_keys_are_due_for_refresh_leaves_the_cach
     provider.jwks_status = 503
     clock.now += 3601  # past the key set's max age
     assert await checker.verify_token(token) is not None and provider.jwks_fetches == 2
+
+
+async def test_an_ec_key_without_an_announced_alg_verifies_es256(provider: LocalProvider) -> None:
+    private = ec.generate_private_key(ec.SECP256R1())
+    jwk = {**ECAlgorithm.to_jwk(private.public_key(), as_dict=True), "kid": "ec-1"}  # no "alg", no "use"
+    provider.extra_jwks = [jwk]
+    token = jwt.encode(claims(ISSUER), private, algorithm="ES256", headers={"kid": "ec-1"})
+    assert await verifier(provider).verify_token(token) is not None
+
+
+async def test_an_ec_key_does_not_verify_a_token_claiming_an_rsa_alg(provider: LocalProvider) -> None:
+    private = ec.generate_private_key(ec.SECP256R1())
+    provider.extra_jwks = [{**ECAlgorithm.to_jwk(private.public_key(), as_dict=True), "kid": "ec-1"}]
+    token = provider.keys[0].sign(claims(ISSUER), kid="ec-1")
+    assert await verifier(provider).verify_token(token) is None
