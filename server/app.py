@@ -111,8 +111,14 @@ async def database_answers(shop: Shop) -> bool:
 def _bearer_auth(settings: Settings) -> dict[str, Any]:
     """With an auth file, the SDK's bearer gate guards HTTP: 401 without a valid token, pointing at the
     protected resource metadata (RFC 9728) it serves. Tokens come from `shopdesk token create`; the
-    issuer named in that metadata is the server itself, as there is no separate authorization server."""
+    issuer named in that metadata is the server itself, as there is no separate authorization server.
+    With --oauth-issuer the metadata names that provider instead, and its tokens are accepted beside the
+    auth file's (oauth/resource_server.py)."""
     path = settings.auth_path()
+    if settings.oauth_issuer is not None:
+        from .oauth.resource_server import resource_server_auth
+
+        return resource_server_auth(settings, before=[FileTokenVerifier(AuthFile(path))] if path else [])
     if path is None:
         return {}
     url = settings.mcp_url()

@@ -41,6 +41,13 @@ ENVIRONMENT = {
     "SHOPDESK_METRICS_TOKEN": "a bearer token /metrics requires (default: none)",
     "SHOPDESK_METRICS_PORT": "serve /metrics on this port of its own instead of the main one (as --metrics-port)",
     "SHOPDESK_METRICS_HOST": "the address the metrics port binds (default 127.0.0.1)",
+    "SHOPDESK_OAUTH_ISSUER": "accept access tokens this identity provider issues (as --oauth-issuer)",
+    "SHOPDESK_OAUTH_AUDIENCE": "the audience those tokens must name (default: the public MCP URL)",
+    "SHOPDESK_OAUTH_SCOPE_MAP": "provider=shopdesk scope names, comma-separated (as --oauth-scope-map)",
+    "SHOPDESK_OAUTH_CUSTOMER_CLAIM": "the token claim naming the customer a session is bound to",
+    "SHOPDESK_OAUTH_INTROSPECTION_URL": "check opaque tokens at this RFC 7662 endpoint",
+    "SHOPDESK_OAUTH_CLIENT_ID": "shopdesk's own client id at the provider, for introspection",
+    "SHOPDESK_OAUTH_CLIENT_SECRET": "shopdesk's own client secret at the provider, for introspection",
 }
 
 
@@ -218,6 +225,20 @@ class Settings:
     # Which tools are offered (see tools/toolsets.py): None and no tools means all of them.
     toolsets: tuple[str, ...] | None = field(default_factory=lambda: _list("SHOPDESK_TOOLSETS") or None)
     tools: tuple[str, ...] = field(default_factory=lambda: _list("SHOPDESK_TOOLS"))
+    # An identity provider whose access tokens are accepted (oauth/): beside the auth file's, not instead.
+    oauth_issuer: str | None = field(default_factory=lambda: os.environ.get("SHOPDESK_OAUTH_ISSUER") or None)
+    oauth_audience: str | None = field(default_factory=lambda: os.environ.get("SHOPDESK_OAUTH_AUDIENCE") or None)
+    oauth_scope_map: str = field(default_factory=lambda: os.environ.get("SHOPDESK_OAUTH_SCOPE_MAP") or "")
+    oauth_customer_claim: str | None = field(
+        default_factory=lambda: os.environ.get("SHOPDESK_OAUTH_CUSTOMER_CLAIM") or None
+    )
+    oauth_introspection_url: str | None = field(
+        default_factory=lambda: os.environ.get("SHOPDESK_OAUTH_INTROSPECTION_URL") or None
+    )
+    oauth_client_id: str | None = field(default_factory=lambda: os.environ.get("SHOPDESK_OAUTH_CLIENT_ID") or None)
+    oauth_client_secret: str | None = field(
+        default_factory=lambda: os.environ.get("SHOPDESK_OAUTH_CLIENT_SECRET") or None, repr=False
+    )
 
     def auth_path(self) -> Path | None:
         """The auth file in force: the one given, else the one beside the database if it exists."""

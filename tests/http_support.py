@@ -54,9 +54,11 @@ class Running:
 
 
 @contextmanager
-def running(db: Path | str, *args: str, folder: Path | None = None) -> Iterator[Running]:
+def running(
+    db: Path | str, *args: str, folder: Path | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[Running]:
     """`shopdesk serve --transport http` on a free port, stderr kept in a file beside the database (or in
-    `folder`, for a PostgreSQL URL)."""
+    `folder`, for a PostgreSQL URL); `extra_env` adds SHOPDESK_* settings to its clean environment."""
     port = free_port()
     folder = folder or Path(db).parent
     stderr_path = folder / f"stderr-{port}.txt"
@@ -64,7 +66,7 @@ def running(db: Path | str, *args: str, folder: Path | None = None) -> Iterator[
         process = subprocess.Popen(
             [sys.executable, "-m", "shopdesk", "serve", "--transport", "http", "--port", str(port), "--db", str(db)]
             + list(args),
-            env=env(),
+            env={**env(), **(extra_env or {})},
             cwd=folder,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

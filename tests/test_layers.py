@@ -16,6 +16,7 @@ LAYERS = (
     "cli",
     "transport",
     "app",
+    "oauth",
     "tools",
     "surface",
     "writes",

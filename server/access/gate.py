@@ -129,9 +129,9 @@ class AccessGate:
             return Caller("local", frozenset(SCOPES), settings.customer, settings.read_only)
         claims = token.claims or {}
         subject = token.subject or token.client_id
-        # Keys and confirmation tokens belong to the token (two tokens of one subject share neither); a verifier
-        # whose tokens are renewed (OAuth) may name a holder that outlives each token.
-        holder = str(claims.get("holder") or key_holder(token.token))
+        if "iss" in claims and subject != token.client_id:  # an OAuth token: a person, through a client
+            subject = f"{subject} via {token.client_id}"
+        holder = key_holder(token.token, claims)  # whose keys and confirmation tokens (access/tokens.py)
         return Caller(subject, frozenset(token.scopes), claims.get("customer"), settings.read_only, holder)
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:

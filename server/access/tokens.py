@@ -16,11 +16,11 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 PREFIX = "sdt_"
 SCOPES = (
@@ -70,10 +70,13 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def key_holder(token: str) -> str:
+def key_holder(token: str, claims: Mapping[str, Any] | None = None) -> str:
     """The token's identity for the idempotency keys and confirmation tokens made with it: stable for the
-    token's life, its own even when other tokens share its subject, and no use as a token."""
-    return "token:" + digest(token)[:32]
+    token's life, its own even when other tokens share its subject, and no use as a token. A verifier may
+    name a steadier one in the claims it returns: an OAuth token's is its issuer, subject, client and customer
+    (oauth/jwt_tokens.holder), so the token a client gets on refresh keeps its keys."""
+    holder = (claims or {}).get("holder")
+    return holder if isinstance(holder, str) else "token:" + digest(token)[:32]
 
 
 def parse_scopes(text: str) -> list[str]:

@@ -55,6 +55,10 @@ _SERVE_SETTINGS = (
     "confirm",
     "toolsets",
     "tools",
+    "oauth_issuer",
+    "oauth_scope_map",
+    "oauth_customer_claim",
+    "oauth_introspection_url",
 )
 
 

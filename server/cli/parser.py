@@ -94,6 +94,30 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
     )
     serve.add_argument("--public-url", default=defaults.public_url, help="the URL clients use to reach /mcp")
     serve.add_argument(
+        "--oauth-issuer",
+        default=defaults.oauth_issuer,
+        metavar="URL",
+        help="accept access tokens from this identity provider (its issuer URL, exactly), beside the auth file",
+    )
+    serve.add_argument(
+        "--oauth-scope-map",
+        default=defaults.oauth_scope_map,
+        metavar="A=B,...",
+        help="the provider's scope names as shopdesk's, e.g. api://shop/Orders.Read=orders:read",
+    )
+    serve.add_argument(
+        "--oauth-customer-claim",
+        default=defaults.oauth_customer_claim,
+        metavar="NAME",
+        help="bind a session to the customer named in this claim of its token",
+    )
+    serve.add_argument(
+        "--oauth-introspection-url",
+        default=defaults.oauth_introspection_url,
+        metavar="URL",
+        help="check opaque tokens here (RFC 7662), as SHOPDESK_OAUTH_CLIENT_ID and SHOPDESK_OAUTH_CLIENT_SECRET",
+    )
+    serve.add_argument(
         "--allowed-hosts",
         type=flag_types.names,
         default=defaults.allowed_hosts,
@@ -135,7 +159,7 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
         default=defaults.rate_limit,
         metavar="PER_SECOND",
         help=f"HTTP requests a second one token may make on average, 0 for no limit "
-        f"(default {defaults.rate_limit:g}; never applied without an auth file)",
+        f"(default {defaults.rate_limit:g}; never applied without tokens)",
     )
     serve.add_argument(
         "--rate-burst",

@@ -44,7 +44,7 @@ def holder_of(scope: Scope) -> str | None:
     user = scope.get("user")
     if not isinstance(user, AuthenticatedUser):
         return None
-    return key_holder(user.access_token.token)
+    return key_holder(user.access_token.token, user.access_token.claims)
 
 
 @dataclass

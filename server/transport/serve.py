@@ -62,12 +62,12 @@ def check_exposure(settings: Settings, *, no_auth: bool) -> None:
         raise SettingsError(
             f"no auth file at {auth}; create a token first (`shopdesk token create --auth-file {auth} ...`)"
         )
-    if auth is not None and settings.customer is not None:
+    if (auth is not None or settings.oauth_issuer) and settings.customer is not None:
         raise SettingsError(
             "--customer binds sessions without tokens; with an auth file, bind each token instead "
-            "(`shopdesk token create --customer USER_ID`)"
+            "(`shopdesk token create --customer USER_ID`); with --oauth-issuer, use --oauth-customer-claim"
         )
-    if auth is None and not is_loopback(settings.host):
+    if auth is None and not settings.oauth_issuer and not is_loopback(settings.host):
         if not no_auth:
             raise SettingsError(
                 f"--host {settings.host} would let anyone who reaches it read and change every customer's data; "
@@ -126,6 +126,11 @@ def http_app(server: ShopServer, settings: Settings) -> ASGIApp:
     )
     if not settings.stateless:
         keep_events_per_session(server.session_manager)  # never one store shared by every session
+    if settings.oauth_issuer is not None:
+        from ..oauth.resource_server import list_scopes_in_metadata
+
+        assert server.settings.auth is not None
+        list_scopes_in_metadata(app, server.settings.auth, settings.oauth_scope_map)
     for route in app.routes:
         if isinstance(route, Route) and route.path == "/mcp":
             # Inside the route, so after the SDK's bearer authentication: the limits know the token.
@@ -168,6 +173,10 @@ def listening_socket(host: str, port: int) -> socket.socket:
 def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: bool = False) -> None:
     if transport == "http":
         check_exposure(settings, no_auth=no_auth)
+        if settings.oauth_issuer is not None:
+            from ..oauth.resource_server import resource_server_auth
+
+            resource_server_auth(settings)  # a bad OAuth setting stops here, before the database is touched
         if settings.host in ("0.0.0.0", "::") and not (settings.public_url or settings.allowed_hosts):
             log.warning(
                 "bound to every address: requests from other machines must name this server in their Host "
@@ -175,6 +184,10 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
             )
     asyncio.run(_prepare(settings))
     server = build_server(settings)
+    if transport == "http" and settings.oauth_issuer is not None:
+        from ..oauth.resource_server import check_issuer
+
+        log.info("%s", asyncio.run(check_issuer(settings.oauth_issuer, need_keys=not settings.oauth_introspection_url)))
     if transport == "stdio":
         log.info("serving %s over stdio", settings.db_location)
         anyio.run(functools.partial(run_stdio, server, max_line=settings.max_request_bytes))
@@ -187,10 +200,11 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
     app = http_app(server, settings)
     auth = settings.auth_path()
     log.info(
-        "serving %s on %s (%s%s)",
+        "serving %s on %s (%s%s%s)",
         settings.db_location,
         settings.mcp_url(),
-        f"bearer tokens from {auth}" if auth else "no authentication",
+        f"bearer tokens from {auth}" if auth else "" if settings.oauth_issuer else "no authentication",
+        f"{', ' if auth else ''}OAuth tokens of {settings.oauth_issuer}" if settings.oauth_issuer else "",
         ", stateless" if settings.stateless else "",
     )
     config = uvicorn.Config(
