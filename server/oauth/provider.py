@@ -1,0 +1,354 @@
+"""shopdesk as its own OAuth 2.1 authorization server (`serve --oauth-server`): the provider the SDK's
+authorization-server routes (/authorize, /token, /register, /revoke and the RFC 8414 metadata) call.
+
+What the SDK's handlers already check: the client exists, its redirect URI is registered, the scopes are
+ones it registered, PKCE is S256 (a `plain` method is refused) and the verifier matches, a code is not
+expired and is exchanged by its own client with the same redirect URI. What is added here:
+- redirect URIs at registration: https, loopback http (RFC 8252: any port on 127.0.0.1, [::1] or
+  localhost matches a registered loopback URI) or an app's own scheme; no fragments, no script schemes;
+- a `resource` (RFC 8707) that is not this server's MCP URL is refused (at /authorize here, at /token by
+  `ResourceCheck`); a code challenge must look like S256's;
+- codes are single use: presenting a used one revokes the grant it made (RFC 6749 §4.1.2);
+- refresh tokens rotate: each exchange returns a new one and kills the old; presenting a rotated one again
+  (a stolen copy, or the client's own replay) revokes the whole grant;
+- access tokens are opaque, live `ACCESS_SECONDS`, and carry the grant's scopes and bound customer.
+Codes and tokens are stored hashed (store.py). An operator approves each grant on the consent page
+(consent.py), which calls `approve` or `deny`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from mcp.server.auth.provider import (
+    AccessToken,
+    AuthorizationCode,
+    AuthorizationParams,
+    AuthorizeError,
+    RefreshToken,
+    RegistrationError,
+    TokenError,
+    TokenVerifier,
+    construct_redirect_uri,
+)
+from mcp.shared.auth import InvalidRedirectUriError, OAuthClientInformationFull, OAuthToken
+from pydantic import AnyUrl
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..shop import Shop
+from . import store
+
+log = logging.getLogger("shopdesk")
+
+ACCESS_SECONDS = 3600
+REFRESH_SECONDS = 30 * 86400
+CODE_SECONDS = 120
+PENDING_SECONDS = 600
+GRANT_PREFIX = "oag_"
+CONSENT_PATH = "/oauth/consent"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "[::1]", "::1", "localhost"})
+_SCRIPT_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "about", "blob"})
+_S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def same_resource(given: str, ours: str) -> bool:
+    return given.strip().removesuffix("/") == ours.removesuffix("/")
+
+
+def _loopback(url: AnyUrl) -> bool:
+    return url.scheme == "http" and (url.host or "") in LOOPBACK_HOSTS
+
+
+class ShopClient(OAuthClientInformationFull):
+    """A registered client; a loopback redirect URI matches on any port (RFC 8252 §7.3)."""
+
+    def validate_redirect_uri(self, redirect_uri: AnyUrl | None) -> AnyUrl:
+        if redirect_uri is not None and _loopback(redirect_uri):
+            for registered in self.redirect_uris or []:
+                if (
+                    _loopback(registered)
+                    and registered.host == redirect_uri.host
+                    and registered.path == redirect_uri.path
+                    and registered.query == redirect_uri.query
+                    and redirect_uri.fragment is None
+                ):
+                    return redirect_uri
+            raise InvalidRedirectUriError(f"Redirect URI '{str(redirect_uri)[:200]}' not registered for client")
+        return super().validate_redirect_uri(redirect_uri)
+
+
+class ShopCode(AuthorizationCode):
+    grant_id: str
+
+
+class ShopRefreshToken(RefreshToken):
+    grant_id: str
+
+
+class ShopAccessToken(AccessToken):
+    grant_id: str
+
+
+def check_redirect_uri(uri: AnyUrl) -> None:
+    """Refuse at registration what could leak a code: plain http off this machine, script schemes, fragments."""
+    text = str(uri)[:200]
+    if uri.fragment is not None:
+        raise RegistrationError("invalid_redirect_uri", f"a redirect URI has no fragment: {text}")
+    if uri.scheme == "http" and not _loopback(uri):
+        raise RegistrationError("invalid_redirect_uri", f"http redirect URIs must be loopback (RFC 8252): {text}")
+    if uri.scheme in _SCRIPT_SCHEMES:
+        raise RegistrationError("invalid_redirect_uri", f"the scheme {uri.scheme} cannot be a redirect URI")
+
+
+class ShopAuthorizationServer:
+    """The OAuthAuthorizationServerProvider of `serve --oauth-server`, over the shop's database.
+
+    `also` verifies tokens that are not this server's (the auth file's, when one is in force too)."""
+
+    def __init__(self, shop: Shop, issuer: str, resource: str, also: TokenVerifier | None = None) -> None:
+        self.shop = shop
+        self.issuer = issuer.removesuffix("/")
+        self.resource = resource
+        self.also = also
+
+    # Registration (RFC 7591)
+
+    async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        metadata = await store.client_metadata(self.shop.db.read, client_id)
+        return None if metadata is None else ShopClient.model_validate(metadata)
+
+    async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        for uri in client_info.redirect_uris or []:
+            check_redirect_uri(uri)
+        async with self.shop.db.transaction() as conn:
+            await store.save_client(conn, client_info.client_id, client_info.model_dump(mode="json", exclude_none=True))
+
+    # Authorization: the request is kept until an operator answers it on the consent page
+
+    async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
+        if params.resource is not None and not same_resource(params.resource, self.resource):
+            raise AuthorizeError("invalid_target", f"this server issues tokens only for {self.resource}")
+        if not _S256_CHALLENGE.match(params.code_challenge):
+            raise AuthorizeError("invalid_request", "code_challenge must be an S256 challenge (43 base64url chars)")
+        request_id = secrets.token_urlsafe(32)
+        async with self.shop.db.transaction() as conn:
+            expires = store.now() + PENDING_SECONDS
+            await store.add_pending(conn, request_id, client.client_id, params.model_dump_json(), expires)
+        return f"{self.issuer}{CONSENT_PATH}?request={request_id}"
+
+    async def pending(self, request_id: str) -> tuple[OAuthClientInformationFull, AuthorizationParams] | None:
+        row = await store.pending(self.shop.db.read, request_id)
+        client = None if row is None else await self.get_client(row["client_id"])
+        if row is None or client is None:
+            return None
+        return client, AuthorizationParams.model_validate_json(row["params"])
+
+    async def new_csrf(self, request_id: str) -> str:
+        """A fresh one-time CSRF token for the consent form of `request_id` (the previous one stops working)."""
+        csrf = secrets.token_urlsafe(32)
+        async with self.shop.db.transaction() as conn:
+            await store.set_csrf(conn, request_id, csrf)
+        return csrf
+
+    async def take_csrf(self, request_id: str, csrf: str) -> bool:
+        """Whether `csrf` is the form's current token; it is spent either way."""
+        async with self.shop.db.transaction() as conn:
+            row = await store.pending(conn, request_id)
+            if row is None or row["csrf_hash"] is None:
+                return False
+            await store.set_csrf(conn, request_id, None)
+            return secrets.compare_digest(str(row["csrf_hash"]), store.digest(csrf))
+
+    async def approve(self, request_id: str, operator: str, scopes: list[str], customer: str | None) -> str:
+        """Make the grant and its code; the URL to send the browser to (the client's, with code and state)."""
+        found = await self.pending(request_id)
+        if found is None:
+            raise AuthorizeError("access_denied", "the authorization request expired")
+        client, params = found
+        grant_id = GRANT_PREFIX + secrets.token_hex(8)
+        code = secrets.token_urlsafe(32)
+        grant = store.Grant(grant_id, client.client_id, operator, scopes, customer, self.resource, store.now(), None)
+        async with self.shop.db.transaction() as conn:
+            await store.drop_pending(conn, request_id)
+            await store.add_grant(conn, grant)
+            redirect = str(params.redirect_uri)
+            expires = store.now() + CODE_SECONDS
+            given = params.redirect_uri_provided_explicitly
+            await store.add_code(conn, code, grant_id, params.code_challenge, redirect, given, expires)
+        log.info("OAuth grant %s: %s gave client %s %s", grant_id, operator, client.client_id, " ".join(scopes))
+        return construct_redirect_uri(redirect, code=code, state=params.state, iss=self.issuer)
+
+    async def deny(self, request_id: str) -> str | None:
+        found = await self.pending(request_id)
+        if found is None:
+            return None
+        async with self.shop.db.transaction() as conn:
+            await store.drop_pending(conn, request_id)
+        _, params = found
+        return construct_redirect_uri(
+            str(params.redirect_uri),
+            error="access_denied",
+            error_description="the operator refused",
+            state=params.state,
+        )
+
+    # Codes and tokens
+
+    async def load_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: str
+    ) -> ShopCode | None:
+        row = await store.code(self.shop.db.read, authorization_code)
+        if row is None or row["revoked_at"] is not None or row["client_id"] != client.client_id:
+            return None
+        if row["used_at"] is not None:  # a code used twice: whoever has it, end what it gave (RFC 6749 §4.1.2)
+            async with self.shop.db.transaction() as conn:
+                await store.revoke_grant(conn, row["grant_id"])
+            log.warning("an OAuth code was presented again: grant %s revoked", row["grant_id"])
+            return None
+        return ShopCode(
+            code=authorization_code,
+            scopes=str(row["scopes"]).split(),
+            expires_at=float(row["expires_at"]),
+            client_id=row["client_id"],
+            code_challenge=row["code_challenge"],
+            redirect_uri=AnyUrl(row["redirect_uri"]),
+            redirect_uri_provided_explicitly=bool(row["redirect_given"]),
+            resource=row["resource"],
+            grant_id=row["grant_id"],
+        )
+
+    async def exchange_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: ShopCode
+    ) -> OAuthToken:
+        async with self.shop.db.transaction() as conn:
+            if not await store.spend_code(conn, authorization_code.code):
+                raise TokenError("invalid_grant", "authorization code was used already")
+            return await self._issue(conn, authorization_code.grant_id, authorization_code.scopes)
+
+    async def load_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: str
+    ) -> ShopRefreshToken | None:
+        row = await store.token(self.shop.db.read, refresh_token, "refresh")
+        if row is None or row["client_id"] != client.client_id:
+            return None
+        if row["used_at"] is not None:
+            await self._reused(row["grant_id"])
+            return None
+        return ShopRefreshToken(
+            token=refresh_token,
+            client_id=row["client_id"],
+            scopes=str(row["scopes"]).split(),
+            expires_at=int(row["expires_at"]),
+            resource=row["resource"],
+            subject=row["operator"],
+            grant_id=row["grant_id"],
+        )
+
+    async def exchange_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: ShopRefreshToken, scopes: list[str]
+    ) -> OAuthToken:
+        async with self.shop.db.transaction() as conn:
+            spent = await store.spend_refresh(conn, refresh_token.token)
+            if spent:
+                return await self._issue(conn, refresh_token.grant_id, scopes)
+        await self._reused(refresh_token.grant_id)  # two exchanges of one refresh token raced: end the grant
+        raise TokenError("invalid_grant", "refresh token was used already")
+
+    async def _reused(self, grant_id: str) -> None:
+        async with self.shop.db.transaction() as conn:
+            await store.revoke_grant(conn, grant_id)
+        log.warning("a rotated OAuth refresh token was presented again: grant %s revoked", grant_id)
+
+    async def _issue(self, conn: Any, grant_id: str, scopes: list[str]) -> OAuthToken:
+        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        await store.add_token(conn, access, grant_id, "access", scopes, store.now() + ACCESS_SECONDS)
+        await store.add_token(conn, refresh, grant_id, "refresh", scopes, store.now() + REFRESH_SECONDS)
+        return OAuthToken(
+            access_token=access,
+            token_type="Bearer",
+            expires_in=ACCESS_SECONDS,
+            scope=" ".join(scopes),
+            refresh_token=refresh,
+        )
+
+    async def load_access_token(self, token: str) -> AccessToken | None:
+        row = await store.token(self.shop.db.read, token, "access")
+        if row is None:
+            return await self.also.verify_token(token) if self.also is not None else None
+        if int(row["expires_at"]) <= store.now() or not same_resource(row["resource"], self.resource):
+            return None
+        client_id = str(row["client_id"])
+        claims: dict[str, Any] = {"oauth_client": client_id, "iss": self.issuer}
+        if row["customer"]:
+            claims["customer"] = row["customer"]
+        return ShopAccessToken(
+            token=token,
+            client_id=client_id,
+            scopes=str(row["scopes"]).split(),
+            expires_at=int(row["expires_at"]),
+            resource=self.resource,
+            # The audit trail records the subject of every write: the operator and the app they let in.
+            subject=f"{row['operator']} via OAuth client {client_id}",
+            claims=claims,
+            grant_id=row["grant_id"],
+        )
+
+    async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
+        grant_id = getattr(token, "grant_id", None) or await store.grant_of_token(self.shop.db.read, token.token)
+        if grant_id is None:
+            return
+        async with self.shop.db.transaction() as conn:
+            await store.revoke_grant(conn, grant_id)
+
+
+class ResourceCheck:
+    """Around /token: a `resource` (RFC 8707) other than this server's MCP URL is refused with invalid_target
+    (the SDK's token handler does not pass it to the provider). The body is read here and handed on whole."""
+
+    def __init__(self, app: ASGIApp, resource: str, max_bytes: int = 64 * 1024) -> None:
+        self.app = app
+        self.resource = resource
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        while more and len(body) <= self.max_bytes:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        form = parse_qs(body.decode("latin-1")) if not more else {}
+        for given in form.get("resource", []):
+            if not same_resource(given, self.resource):
+                await _json(send, 400, {"error": "invalid_target", "error_description": _other(given, self.resource)})
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": more}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _other(given: str, ours: str) -> str:
+    host = urlsplit(given).netloc[:80] or "another server"
+    return f"this server issues tokens only for {ours}, not for a resource on {host}"
+
+
+async def _json(send: Send, status: int, body: dict[str, str]) -> None:
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
