@@ -23,6 +23,7 @@ from . import __version__, cli_audit, cli_tokens
 from .backup import PG_DUMP_HINT, backup
 from .database import ShopDatabase, open_database
 from .db import DatabaseUnavailable, build_new
+from .oauth import cli as oauth_cli
 from .observability import configure_logging, configure_tracing
 from .progress import Progress
 from .settings import ENVIRONMENT, Settings, SettingsError, default_db_path, is_database_url, parse_port
@@ -158,6 +159,13 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         help="serve HTTP on a non-loopback address with no tokens: anyone who reaches it has full access",
     )
     serve.add_argument("--public-url", default=defaults.public_url, help="the URL clients use to reach /mcp")
+    serve.add_argument(
+        "--oauth-server",
+        action="store_true",
+        default=defaults.oauth_server,
+        help="be an OAuth authorization server for MCP clients: operators (`shopdesk operator add`) approve apps "
+        "on a consent page",
+    )
     serve.add_argument(
         "--allowed-hosts",
         type=_names,
@@ -308,6 +316,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     )
     backup.add_argument("dest", type=Path, metavar="DEST", help="the new backup file (must not exist yet)")
     cli_tokens.add_commands(commands, common, _EPILOG)
+    oauth_cli.add_commands(commands, common, _EPILOG)
     cli_audit.add_command(commands, common, _EPILOG)
     commands.add_parser("version", help="print the version")
     return parser
@@ -381,6 +390,7 @@ _SERVE_SETTINGS = (
     "read_only",
     "customer",
     "auth_file",
+    "oauth_server",
     "public_url",
     "allowed_hosts",
     "allowed_origins",
@@ -419,6 +429,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
             print(f"{toolset}: {', '.join(names)}")
     elif command == "token":
         cli_tokens.run(args, settings)
+    elif command == "operator":
+        oauth_cli.run(args, settings)
     elif command == "audit":
         cli_audit.run(args, settings)
     elif command == "backup":

@@ -17,6 +17,7 @@ from .access import TOOL_SCOPES, AccessGate, FileTokenVerifier
 from .client_log import ClientLog
 from .db import readable
 from .mcp_server import ShopServer
+from .oauth.serving import add_consent_page, oauth_server
 from .observability import CallObserver, healthz_endpoint, metrics_endpoint
 from .prompts import PROMPT_TOOLS
 from .settings import Settings
@@ -57,10 +58,11 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
     """A new server; pass `shop` to keep a handle on its database (tests do)."""
     shop = shop or Shop(settings or Settings())
     enabled = shop.settings.enabled_tools()
+    auth = oauth_server(shop) if shop.settings.oauth_server else _bearer_auth(shop.settings)
     server = ShopServer(
         "shopdesk",
         lifespan=shop.lifespan,
-        **_bearer_auth(shop.settings),
+        **auth,
         title="shopdesk",
         description="A shop's customer-service tools: customers, orders, returns, exchanges, support tickets.",
         instructions=instructions(enabled),
@@ -72,6 +74,7 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
         # MCP Apps: the views of an order, a customer and a ticket (apps_ui.py).
         extensions=[apps_ui.extension(enabled)],
     )
+    add_consent_page(server, auth)
     register_all(server, shop)
     server.refused_write = functools.partial(refused_arguments, shop)
     for name in set(ALL_TOOLS) - enabled:

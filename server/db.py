@@ -28,6 +28,7 @@ from urllib.request import pathname2url
 
 import aiosqlite
 
+from .oauth.store import SCHEMA as _OAUTH_SERVER
 from .read_pool import READERS, ReadPool, loop_reader
 from .statuses import (
     AuditOutcome,
@@ -318,6 +319,7 @@ MIGRATION_SCRIPTS: list[tuple[str, str]] = [
     ("0003_write_trail", _WRITE_TRAIL),
     ("0004_keys_per_token", _KEYS_PER_TOKEN),
     ("0005_tickets_by_creation", _TICKETS_BY_CREATION),
+    ("0006_oauth_server", _OAUTH_SERVER),
 ]
 MIGRATIONS: list[tuple[str, Migration]] = [(name, script_step(script)) for name, script in MIGRATION_SCRIPTS]
 _FIRST_MIGRATION = MIGRATIONS[0][0]

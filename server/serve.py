@@ -25,6 +25,7 @@ from .http_edges import EdgeGuard, NoStandingStreams
 from .http_limits import TokenLimits
 from .mcp_server import ShopServer
 from .memory import give_back_memory_as_sessions_end
+from .oauth.provider import ResourceCheck
 from .repositories import ownership
 from .settings import Settings, SettingsError
 from .shop import open_or_create
@@ -62,12 +63,12 @@ def check_exposure(settings: Settings, *, no_auth: bool) -> None:
         raise SettingsError(
             f"no auth file at {auth}; create a token first (`shopdesk token create --auth-file {auth} ...`)"
         )
-    if auth is not None and settings.customer is not None:
+    if (auth is not None or settings.oauth_server) and settings.customer is not None:
         raise SettingsError(
             "--customer binds sessions without tokens; with an auth file, bind each token instead "
             "(`shopdesk token create --customer USER_ID`)"
         )
-    if auth is None and not is_loopback(settings.host):
+    if auth is None and not settings.oauth_server and not is_loopback(settings.host):
         if not no_auth:
             raise SettingsError(
                 f"--host {settings.host} would let anyone who reaches it read and change every customer's data; "
@@ -127,6 +128,8 @@ def http_app(server: ShopServer, settings: Settings) -> ASGIApp:
     if not settings.stateless:
         keep_events_per_session(server.session_manager)  # never one store shared by every session
     for route in app.routes:
+        if isinstance(route, Route) and route.path == "/token" and settings.oauth_server:
+            route.app = ResourceCheck(route.app, settings.mcp_url())  # RFC 8707 at the token endpoint too
         if isinstance(route, Route) and route.path == "/mcp":
             # Inside the route, so after the SDK's bearer authentication: the limits know the token.
             inner = NoStandingStreams(route.app) if settings.stateless else route.app
@@ -190,7 +193,9 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
         "serving %s on %s (%s%s)",
         settings.db_location,
         settings.mcp_url(),
-        f"bearer tokens from {auth}" if auth else "no authentication",
+        ("OAuth authorization server" + (f" and bearer tokens from {auth}" if auth else ""))
+        if settings.oauth_server
+        else (f"bearer tokens from {auth}" if auth else "no authentication"),
         ", stateless" if settings.stateless else "",
     )
     config = uvicorn.Config(
