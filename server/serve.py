@@ -68,6 +68,12 @@ def check_exposure(settings: Settings, *, no_auth: bool) -> None:
             "--customer binds sessions without tokens; with an auth file, bind each token instead "
             "(`shopdesk token create --customer USER_ID`)"
         )
+    public = urlsplit(settings.mcp_url())
+    if settings.oauth_server and public.scheme != "https" and not is_loopback(public.hostname or ""):
+        raise SettingsError(
+            "--oauth-server signs people in and hands out tokens: off this machine it needs an https "
+            "--public-url (run it behind a TLS proxy)"
+        )
     if auth is None and not settings.oauth_server and not is_loopback(settings.host):
         if not no_auth:
             raise SettingsError(
