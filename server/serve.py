@@ -25,7 +25,7 @@ from .http_edges import EdgeGuard, NoStandingStreams
 from .http_limits import TokenLimits
 from .mcp_server import ShopServer
 from .memory import give_back_memory_as_sessions_end
-from .oauth.provider import ResourceCheck
+from .oauth.endpoints import guard_routes
 from .repositories import ownership
 from .settings import Settings, SettingsError
 from .shop import open_or_create
@@ -73,6 +73,11 @@ def check_exposure(settings: Settings, *, no_auth: bool) -> None:
         raise SettingsError(
             "--oauth-server signs people in and hands out tokens: off this machine it needs an https "
             "--public-url (run it behind a TLS proxy)"
+        )
+    if settings.oauth_server and settings.read_only:
+        raise SettingsError(
+            "--oauth-server keeps clients, grants and tokens in the database, which --read-only cannot write; "
+            "give the agents read scopes instead"
         )
     if auth is None and not settings.oauth_server and not is_loopback(settings.host):
         if not no_auth:
@@ -133,9 +138,9 @@ def http_app(server: ShopServer, settings: Settings) -> ASGIApp:
     )
     if not settings.stateless:
         keep_events_per_session(server.session_manager)  # never one store shared by every session
+    if settings.oauth_server:
+        guard_routes(app.routes, settings.mcp_url())  # RFC 8707 at /token too; public clients' /revoke
     for route in app.routes:
-        if isinstance(route, Route) and route.path == "/token" and settings.oauth_server:
-            route.app = ResourceCheck(route.app, settings.mcp_url())  # RFC 8707 at the token endpoint too
         if isinstance(route, Route) and route.path == "/mcp":
             # Inside the route, so after the SDK's bearer authentication: the limits know the token.
             inner = NoStandingStreams(route.app) if settings.stateless else route.app
