@@ -149,9 +149,8 @@ class AuthServer:
         return self.token(client, grant_type="refresh_token", refresh_token=refresh_token)
 
     def revoke(self, client: dict[str, Any], token: str) -> httpx2.Response:
-        # The SDK's revocation handler wants a client_secret field even from a public client: send it empty.
-        form = {"client_id": client["client_id"], "token": token, "client_secret": ""}
-        return self.http.post(f"{self.base}/revoke", data=form)
+        # A public client's request (RFC 7009): no client_secret field at all.
+        return self.http.post(f"{self.base}/revoke", data={"client_id": client["client_id"], "token": token})
 
     def mcp_status(self, token: str) -> int:
         from http_support import INITIALIZE, MCP_HEADERS

@@ -104,3 +104,9 @@ def test_the_oauth_server_off_this_machine_needs_an_https_public_url(settings: S
     served = shopdesk(settings, "serve", "--transport", "http", "--oauth-server", "--host", "0.0.0.0")
     assert served.returncode == 2
     assert served.stderr.startswith("shopdesk: error: --oauth-server signs people in and hands out tokens")
+
+
+def test_the_oauth_server_refuses_to_start_read_only(settings: Settings) -> None:
+    served = shopdesk(settings, "serve", "--transport", "http", "--oauth-server", "--read-only")
+    assert served.returncode == 2
+    assert served.stderr.startswith("shopdesk: error: --oauth-server keeps clients, grants and tokens in the database")

@@ -4,10 +4,10 @@ authorization-server routes (/authorize, /token, /register, /revoke and the RFC 
 What the SDK's handlers already check: the client exists, its redirect URI is registered, the scopes are
 ones it registered, PKCE is S256 (a `plain` method is refused) and the verifier matches, a code is not
 expired and is exchanged by its own client with the same redirect URI. What is added here:
-- redirect URIs at registration: https, loopback http (RFC 8252: any port on 127.0.0.1, [::1] or
+- redirect URIs (clients.py): https, loopback http (RFC 8252: any port on 127.0.0.1, [::1] or
   localhost matches a registered loopback URI) or an app's own scheme; no fragments, no script schemes;
 - a `resource` (RFC 8707) that is not this server's MCP URL is refused (at /authorize here, at /token by
-  `ResourceCheck`); a code challenge must look like S256's;
+  endpoints.py); a code challenge must look like S256's;
 - codes are single use: presenting a used one revokes the grant it made (RFC 6749 §4.1.2);
 - refresh tokens rotate: each exchange returns a new one and kills the old; presenting a rotated one again
   (a stolen copy, or the client's own replay) revokes the whole grant;
@@ -18,12 +18,10 @@ Codes and tokens are stored hashed (store.py). An operator approves each grant o
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -31,17 +29,16 @@ from mcp.server.auth.provider import (
     AuthorizationParams,
     AuthorizeError,
     RefreshToken,
-    RegistrationError,
     TokenError,
     TokenVerifier,
     construct_redirect_uri,
 )
-from mcp.shared.auth import InvalidRedirectUriError, OAuthClientInformationFull, OAuthToken
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyUrl
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..shop import Shop
 from . import store
+from .clients import ShopClient, check_redirect_uri
 
 log = logging.getLogger("shopdesk")
 
@@ -51,35 +48,11 @@ CODE_SECONDS = 120
 PENDING_SECONDS = 600
 GRANT_PREFIX = "oag_"
 CONSENT_PATH = "/oauth/consent"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "[::1]", "::1", "localhost"})
-_SCRIPT_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "about", "blob"})
 _S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 def same_resource(given: str, ours: str) -> bool:
     return given.strip().removesuffix("/") == ours.removesuffix("/")
-
-
-def _loopback(url: AnyUrl) -> bool:
-    return url.scheme == "http" and (url.host or "") in LOOPBACK_HOSTS
-
-
-class ShopClient(OAuthClientInformationFull):
-    """A registered client; a loopback redirect URI matches on any port (RFC 8252 §7.3)."""
-
-    def validate_redirect_uri(self, redirect_uri: AnyUrl | None) -> AnyUrl:
-        if redirect_uri is not None and _loopback(redirect_uri):
-            for registered in self.redirect_uris or []:
-                if (
-                    _loopback(registered)
-                    and registered.host == redirect_uri.host
-                    and registered.path == redirect_uri.path
-                    and registered.query == redirect_uri.query
-                    and redirect_uri.fragment is None
-                ):
-                    return redirect_uri
-            raise InvalidRedirectUriError(f"Redirect URI '{str(redirect_uri)[:200]}' not registered for client")
-        return super().validate_redirect_uri(redirect_uri)
 
 
 class ShopCode(AuthorizationCode):
@@ -92,17 +65,6 @@ class ShopRefreshToken(RefreshToken):
 
 class ShopAccessToken(AccessToken):
     grant_id: str
-
-
-def check_redirect_uri(uri: AnyUrl) -> None:
-    """Refuse at registration what could leak a code: plain http off this machine, script schemes, fragments."""
-    text = str(uri)[:200]
-    if uri.fragment is not None:
-        raise RegistrationError("invalid_redirect_uri", f"a redirect URI has no fragment: {text}")
-    if uri.scheme == "http" and not _loopback(uri):
-        raise RegistrationError("invalid_redirect_uri", f"http redirect URIs must be loopback (RFC 8252): {text}")
-    if uri.scheme in _SCRIPT_SCHEMES:
-        raise RegistrationError("invalid_redirect_uri", f"the scheme {uri.scheme} cannot be a redirect URI")
 
 
 class ShopAuthorizationServer:
@@ -304,51 +266,3 @@ class ShopAuthorizationServer:
             return
         async with self.shop.db.transaction() as conn:
             await store.revoke_grant(conn, grant_id)
-
-
-class ResourceCheck:
-    """Around /token: a `resource` (RFC 8707) other than this server's MCP URL is refused with invalid_target
-    (the SDK's token handler does not pass it to the provider). The body is read here and handed on whole."""
-
-    def __init__(self, app: ASGIApp, resource: str, max_bytes: int = 64 * 1024) -> None:
-        self.app = app
-        self.resource = resource
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "POST":
-            await self.app(scope, receive, send)
-            return
-        body = b""
-        more = True
-        while more and len(body) <= self.max_bytes:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        form = parse_qs(body.decode("latin-1")) if not more else {}
-        for given in form.get("resource", []):
-            if not same_resource(given, self.resource):
-                await _json(send, 400, {"error": "invalid_target", "error_description": _other(given, self.resource)})
-                return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": more}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-
-def _other(given: str, ours: str) -> str:
-    host = urlsplit(given).netloc[:80] or "another server"
-    return f"this server issues tokens only for {ours}, not for a resource on {host}"
-
-
-async def _json(send: Send, status: int, body: dict[str, str]) -> None:
-    data = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": data})

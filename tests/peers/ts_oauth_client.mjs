@@ -107,7 +107,7 @@ try {
     const revoke = await fetch(new URL('/revoke', serverUrl), {
         method: 'POST',
         body: new URLSearchParams({
-            client_id: provider.saved.client.client_id, token: provider.saved.tokens.access_token, client_secret: '',
+            client_id: provider.saved.client.client_id, token: provider.saved.tokens.access_token,
         }),
     });
     summary.revokeStatus = revoke.status;
