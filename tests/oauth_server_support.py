@@ -57,6 +57,23 @@ def hidden(page: str, name: str) -> str:
     return html.unescape(found.group(1))
 
 
+def sql(settings: Settings, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Run one statement on the test's shop (a second handle, as another replica would have)."""
+
+    async def go() -> list[tuple[Any, ...]]:
+        db = await open_shop(settings)
+        try:
+            if statement.lstrip().upper().startswith("SELECT"):
+                return [tuple(row) for row in await db.read.execute_fetchall(statement, params)]
+            async with db.transaction() as conn:
+                await conn.execute(statement, params)
+            return []
+        finally:
+            await db.close()
+
+    return asyncio.run(go())
+
+
 @dataclass
 class Consent:
     """A consent page as a browser got it: its address, its HTML, and the browser's cookies."""

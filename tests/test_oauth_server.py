@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 from http_support import session
-from oauth_server_support import OPERATOR, PASSWORD, REDIRECT, AuthServer, oauth_server, pkce, query
-from shop_support import open_shop
+from oauth_server_support import OPERATOR, PASSWORD, REDIRECT, AuthServer, oauth_server, pkce, query, sql
 
 from shopdesk.access import TOOL_SCOPES
 from shopdesk.oauth.store import digest
@@ -26,23 +25,6 @@ pytestmark = pytest.mark.slow
 def auth(settings: Settings, tmp_path: Path) -> Iterator[AuthServer]:
     with oauth_server(settings, tmp_path) as server:
         yield server
-
-
-def sql(settings: Settings, statement: str, *params: Any) -> list[tuple[Any, ...]]:
-    """Run one statement on the test's shop (a second handle, as another replica would have)."""
-
-    async def go() -> list[tuple[Any, ...]]:
-        db = await open_shop(settings)
-        try:
-            if statement.lstrip().upper().startswith("SELECT"):
-                return [tuple(row) for row in await db.read.execute_fetchall(statement, params)]
-            async with db.transaction() as conn:
-                await conn.execute(statement, params)
-            return []
-        finally:
-            await db.close()
-
-    return asyncio.run(go())
 
 
 def tools_for(*scopes: str) -> set[str]:

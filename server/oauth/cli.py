@@ -1,4 +1,4 @@
-"""`shopdesk operator add | list | remove`, and the OAuth grants `shopdesk token list | revoke` show and end."""
+"""`shopdesk operator add | list | remove | link`, and the OAuth grants `shopdesk token list | revoke` show and end."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from ..database import ShopDatabase, open_database
 from ..db import DatabaseUnavailable
 from ..settings import Settings
 from . import operators, store
+from .links import LINK_PATH, LINK_SECONDS, new_link
 from .operators import OperatorError
 from .provider import GRANT_PREFIX
 
@@ -36,6 +38,15 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, epilog: str) ->
     actions.add_parser("list", parents=[common], help="list the operators")
     remove = actions.add_parser("remove", parents=[common], help="remove an operator")
     remove.add_argument("email")
+    link = actions.add_parser(
+        "link", parents=[common], help=f"print a one-time sign-in link (good for {LINK_SECONDS // 60} minutes)"
+    )
+    link.add_argument("email")
+    link.add_argument(
+        "--public-url",
+        default=argparse.SUPPRESS,
+        help="the URL clients use to reach /mcp, as `serve --public-url` (env SHOPDESK_PUBLIC_URL)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> None:
@@ -49,6 +60,11 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
     elif args.operator_command == "remove":
         email = _with_db(settings, lambda db: operators.remove(db, args.email))
         print(f"removed operator {email}")
+    elif args.operator_command == "link":
+        email, token = _with_db(settings, lambda db: new_link(db, args.email))
+        public = urlsplit(settings.mcp_url())
+        print(f"{public.scheme}://{public.netloc}{LINK_PATH}?token={token}")
+        print(f"a sign-in link for {email}: it works once, within {LINK_SECONDS // 60} minutes", file=sys.stderr)
 
 
 def _read_password(from_stdin: bool) -> str:

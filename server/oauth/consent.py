@@ -9,6 +9,7 @@ frame-ancestors), loads nothing from anywhere, sends no referrer and is never ca
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,12 +20,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..repositories import ownership
 from ..tokens import SCOPES
-from . import operators
-from .consent_page import Form, consent_page, message_page
+from . import links, operators
+from .consent_page import Form, consent_page, message_page, signin_page
 from .operators import OperatorError, SignInLimit
 from .provider import CONSENT_PATH, ShopAuthorizationServer
 
 COOKIE = "shopdesk_consent_csrf"
+SESSION_COOKIE = "shopdesk_operator"  # a browser signed in by a sign-in link (links.py)
+SIGNIN_COOKIE = "shopdesk_signin_csrf"
 MAX_FORM_BYTES = 16 * 1024
 HEADERS = {
     "X-Frame-Options": "DENY",
@@ -47,13 +50,17 @@ class ConsentPage:
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET":
-            return await self.show(request.query_params.get("request", "")[:100])
+            operator = await self.signed_in(request)
+            return await self.show(request.query_params.get("request", "")[:100], operator=operator)
         if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
             return _message("The form is too large", "Send at most 16 KiB.", 413)
         form = await request.form()
         fields = {key: str(value)[:2048] for key, value in form.items() if isinstance(value, str)}
         scopes = [str(s) for s in form.getlist("scope") if s in SCOPES]
         return await self.answer(request, fields, scopes)
+
+    async def signed_in(self, request: Request) -> str | None:
+        return await links.session_operator(self.provider.shop.db.read, request.cookies.get(SESSION_COOKIE, ""))
 
     async def show(self, request_id: str, **again: Any) -> Response:
         found = await self.provider.pending(request_id) if request_id else None
@@ -84,7 +91,10 @@ class ConsentPage:
             url = await self.provider.deny(request_id)
             return _message(*EXPIRED, 400) if url is None else _redirect(url)
         email, customer = fields.get("email", ""), fields.get("customer", "").strip()
-        again = {"email": email, "customer": customer, "checked": scopes}
+        operator = await self.signed_in(request)
+        again: dict[str, Any] = {"email": email, "customer": customer, "checked": scopes, "operator": operator}
+        if operator is not None:
+            return await self.grant(request_id, operator, scopes, customer, again)
         try:
             email = operators.normal_email(email)
         except OperatorError:
@@ -96,6 +106,11 @@ class ConsentPage:
             self.limit.failed(email)
             return await self.show(request_id, error="Wrong email or password.", status=401, **again)
         self.limit.succeeded(email)
+        return await self.grant(request_id, email, scopes, customer, again)
+
+    async def grant(
+        self, request_id: str, email: str, scopes: list[str], customer: str, again: dict[str, Any]
+    ) -> Response:
         if not scopes:
             return await self.show(request_id, error="Choose at least one thing it may do.", status=400, **again)
         if customer and await ownership.owner(self.provider.shop.db.read, "customer", customer) is None:
@@ -115,6 +130,7 @@ def _form(
     email: str = "",
     customer: str = "",
     error: str | None = None,
+    operator: str | None = None,
 ) -> Form:
     redirect = urlsplit(str(params.redirect_uri))
     return Form(
@@ -128,6 +144,7 @@ def _form(
         email=email,
         customer=customer,
         error=error,
+        operator=operator,
     )
 
 
@@ -142,7 +159,59 @@ def _redirect(url: str) -> Response:
     )
 
 
+class SignInLink:
+    """GET /oauth/signin?token=...: a button; its POST (with a double-submit CSRF token) spends the link and
+    signs the browser in (an HttpOnly, SameSite=Lax session cookie for /oauth)."""
+
+    def __init__(self, provider: ShopAuthorizationServer) -> None:
+        self.provider = provider
+        self.secure = provider.issuer.startswith("https:")
+
+    async def handle(self, request: Request) -> Response:
+        if request.method == "GET":
+            csrf = secrets.token_urlsafe(32)
+            page = signin_page(request.query_params.get("token", "")[:100], csrf)
+            response: Response = HTMLResponse(page, headers=HEADERS)
+            response.set_cookie(
+                SIGNIN_COOKIE,
+                csrf,
+                max_age=600,
+                path=links.LINK_PATH,
+                secure=self.secure,
+                httponly=True,
+                samesite="strict",
+            )
+            return response
+        if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+            return _message("The form is too large", "Send at most 16 KiB.", 413)
+        form = await request.form()
+        csrf, token = str(form.get("csrf", "")), str(form.get("token", ""))[:100]
+        if not csrf or request.cookies.get(SIGNIN_COOKIE) != csrf:
+            return _message("This form can no longer be sent", "Open the sign-in link again.", 403)
+        spent = await links.spend_link(self.provider.shop.db, token)
+        if spent is None:
+            return _message(
+                "This sign-in link was used already or has expired",
+                "Ask for a new one: shopdesk operator link EMAIL.",
+                400,
+            )
+        email, session = spent
+        response = _message("Signed in", f"Signed in as {email[:120]}. Go back to the app and connect it.", 200)
+        response.set_cookie(
+            SESSION_COOKIE,
+            session,
+            max_age=links.SESSION_SECONDS,
+            path="/oauth",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
+        response.delete_cookie(SIGNIN_COOKIE, path=links.LINK_PATH)
+        return response
+
+
 def add_routes(server: Any, provider: ShopAuthorizationServer) -> None:
-    """Serve the consent page on `server` (an MCPServer), beside the SDK's authorization-server routes."""
-    # A bound method, which Starlette wraps as a request handler (an instance would be taken for an ASGI app).
+    """Serve the consent page and the sign-in links on `server` (an MCPServer), beside the SDK's routes."""
+    # Bound methods, which Starlette wraps as request handlers (an instance would be taken for an ASGI app).
     server.custom_route(CONSENT_PATH, methods=["GET", "POST"])(ConsentPage(provider).handle)
+    server.custom_route(links.LINK_PATH, methods=["GET", "POST"])(SignInLink(provider).handle)

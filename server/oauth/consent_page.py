@@ -50,6 +50,20 @@ class Form:
     email: str = ""
     customer: str = ""
     error: str | None = None
+    operator: str | None = None  # signed in already, by a sign-in link: no password asked
+
+
+def _sign_in(form: Form) -> str:
+    if form.operator is not None:
+        return f"<p>Signed in as <strong>{_text(form.operator, 120)}</strong> by a sign-in link.</p>"
+    return f"""<fieldset>
+<legend>Sign in as an operator</legend>
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required autofocus maxlength="320"
+ value="{_text(form.email, 320)}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
+</fieldset>"""
 
 
 def _text(value: str, limit: int = 80) -> str:
@@ -86,14 +100,7 @@ def consent_page(form: Form) -> str:
 <form method="post" action="consent">
 <input type="hidden" name="request" value="{_attr(form.request_id)}">
 <input type="hidden" name="csrf" value="{_attr(form.csrf)}">
-<fieldset>
-<legend>Sign in as an operator</legend>
-<label for="email">Email</label>
-<input id="email" name="email" type="email" autocomplete="username" required autofocus maxlength="320"
- value="{_text(form.email, 320)}">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
-</fieldset>
+{_sign_in(form)}
 <fieldset>
 <legend>What it may do</legend>
 {checks}
@@ -110,6 +117,21 @@ def consent_page(form: Form) -> str:
 </form>
 </main>
 </body>
+</html>
+"""
+
+
+def signin_page(token: str, csrf: str) -> str:
+    """The page a sign-in link opens: one button, so that only a person's click spends the link."""
+    return f"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Sign in · shopdesk</title><style>{_STYLE}</style></head>
+<body><main><h1>Sign in to approve apps</h1>
+<form method="post" action="signin">
+<input type="hidden" name="token" value="{_attr(token)}">
+<input type="hidden" name="csrf" value="{_attr(csrf)}">
+<button class="allow" type="submit" autofocus>Sign in</button>
+</form></main></body>
 </html>
 """
 

@@ -66,6 +66,17 @@ CREATE TABLE oauth_tokens (
     expires_at  INTEGER NOT NULL,
     used_at     INTEGER                    -- a refresh token already exchanged (rotated)
 );
+CREATE TABLE oauth_signin_links (
+    hash        TEXT PRIMARY KEY,          -- of the one-time token in the link `operator link` prints
+    email       TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER
+);
+CREATE TABLE oauth_sessions (
+    hash        TEXT PRIMARY KEY,          -- of the browser's session cookie, made by a sign-in link
+    email       TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
 CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id);
 CREATE INDEX oauth_codes_grant ON oauth_codes (grant_id);
 """
