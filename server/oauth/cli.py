@@ -31,7 +31,9 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, epilog: str) ->
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    actions = operator.add_subparsers(dest="operator_command", metavar="ACTION", required=True)
+    actions = operator.add_subparsers(
+        dest="operator_command", metavar="ACTION", required=True, parser_class=type(operator)
+    )
     add = actions.add_parser("add", parents=[common], help="add an operator (asks for the password twice)")
     add.add_argument("email")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
