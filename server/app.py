@@ -17,6 +17,7 @@ from .access.gate import AccessGate
 from .access.tokens import AuthFile
 from .access.verifiers import FileTokenVerifier
 from .domain.rules_text import INSTRUCTION_LINES
+from .oauth.serving import add_consent_page, oauth_server
 from .ops.endpoints import healthz_endpoint, metrics_endpoint
 from .ops.observability import CallObserver
 from .settings import Settings
@@ -43,10 +44,11 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
     """A new server; pass `shop` to keep a handle on its database (tests do)."""
     shop = shop or Shop(settings or Settings())
     enabled = enabled_tools(shop.settings)
+    auth = oauth_server(shop) if shop.settings.oauth_server else _bearer_auth(shop.settings)
     server = ShopServer(
         "shopdesk",
         lifespan=shop.lifespan,
-        **_bearer_auth(shop.settings),
+        **auth,
         title="shopdesk",
         description="A shop's customer-service tools: customers, orders, returns, exchanges, support tickets.",
         instructions=instructions(enabled),
@@ -58,6 +60,7 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
         # MCP Apps: the views of an order, a customer and a ticket (apps_ui.py).
         extensions=[apps_ui.extension(views_shown(enabled))],
     )
+    add_consent_page(server, auth)
     register_all(server, shop, enabled)
     server.refused_write = functools.partial(refused_arguments, shop)
     resources.register(server, shop, enabled)

@@ -22,6 +22,7 @@ ENVIRONMENT = {
     "SHOPDESK_LOG_LEVEL": "DEBUG, INFO (default), WARNING, ERROR or CRITICAL; logs go to stderr",
     "SHOPDESK_LOG_FORMAT": "text (default) or json: one JSON object per line",
     "SHOPDESK_AUTH_FILE": "the bearer-token file for HTTP (as --auth-file; default beside the database)",
+    "SHOPDESK_OAUTH_SERVER": "1: be an OAuth authorization server with a consent page (as --oauth-server)",
     "SHOPDESK_READ_ONLY": "1 to serve read tools only, on a read-only database connection (as --read-only)",
     "SHOPDESK_CUSTOMER": "a user id: serve only that customer's records (as --customer)",
     "SHOPDESK_PUBLIC_URL": "the URL clients use to reach /mcp, if not http://HOST:PORT/mcp (as --public-url)",
@@ -190,6 +191,8 @@ class Settings:
     )
     # Who may do what (see access.py). No auth file given: the one beside the database, if it exists.
     auth_file: Path | None = field(default_factory=lambda: _path(os.environ.get("SHOPDESK_AUTH_FILE")))
+    # shopdesk as its own OAuth authorization server (oauth/): a consent page, operators, tokens in the database.
+    oauth_server: bool = field(default_factory=lambda: _flag("SHOPDESK_OAUTH_SERVER"))
     read_only: bool = field(default_factory=lambda: _flag("SHOPDESK_READ_ONLY"))
     customer: str | None = field(default_factory=lambda: os.environ.get("SHOPDESK_CUSTOMER") or None)
     # HTTP: the URL clients reach, the Host and Origin headers accepted, and the sessions kept.

@@ -22,6 +22,7 @@ from ..settings import Settings, SettingsError
 from ..storage.sqlite import DatabaseUnavailable
 from ..tools.toolsets import TOOLSETS, enabled_tools
 from . import audit as cli_audit
+from . import operators as cli_operators
 from . import tokens as cli_tokens
 from .backup import PG_DUMP_HINT, backup
 from .parser import build_parser
@@ -38,6 +39,7 @@ _SERVE_SETTINGS = (
     "read_only",
     "customer",
     "auth_file",
+    "oauth_server",
     "public_url",
     "allowed_hosts",
     "allowed_origins",
@@ -80,6 +82,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
             print(f"{toolset}: {', '.join(names)}")
     elif command == "token":
         cli_tokens.run(args, settings)
+    elif command == "operator":
+        cli_operators.run(args, settings)
     elif command == "audit":
         cli_audit.run(args, settings)
     elif command == "backup":

@@ -15,6 +15,7 @@ from ..settings import ENVIRONMENT, Settings
 from ..tools.toolsets import TOOLSETS
 from . import audit as cli_audit
 from . import flag_types
+from . import operators as cli_operators
 from . import tokens as cli_tokens
 
 _WIDEST = max(map(len, ENVIRONMENT))
@@ -93,6 +94,13 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
         help="serve HTTP on a non-loopback address with no tokens: anyone who reaches it has full access",
     )
     serve.add_argument("--public-url", default=defaults.public_url, help="the URL clients use to reach /mcp")
+    serve.add_argument(
+        "--oauth-server",
+        action="store_true",
+        default=defaults.oauth_server,
+        help="be an OAuth authorization server for MCP clients: operators (`shopdesk operator add`) approve apps "
+        "on a consent page",
+    )
     serve.add_argument(
         "--oauth-issuer",
         default=defaults.oauth_issuer,
@@ -272,6 +280,7 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
     )
     backup.add_argument("dest", type=Path, metavar="DEST", help="the new backup file (must not exist yet)")
     cli_tokens.add_commands(commands, common, _EPILOG)
+    cli_operators.add_commands(commands, common, _EPILOG)
     cli_audit.add_command(commands, common, _EPILOG)
     commands.add_parser("version", help="print the version")
     return parser

@@ -63,6 +63,15 @@ def _path(text: str) -> Any:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> None:
+    from . import operators as oauth_cli  # the grants of `serve --oauth-server`, kept in the shop's database
+
+    if args.token_command == "revoke" and oauth_cli.is_grant_id(args.id):
+        print(oauth_cli.revoke_grant(settings, args.id))
+        return
+    grants = oauth_cli.grant_lines(settings) if args.token_command == "list" else []
+    if args.token_command == "list" and args.auth_file is None and settings.auth_file is None and settings.db_url:
+        print("\n".join(grants) if grants else "no OAuth grants, and no --auth-file given")
+        return
     path = args.auth_file or settings.auth_file
     if path is None and settings.db_url is not None:
         raise TokenError("a PostgreSQL shop has no folder to keep tokens beside; give --auth-file")
@@ -78,6 +87,8 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
         now = time.time()
         records = auth.records()
         print("\n".join(describe(r, now) for r in records) if records else f"no tokens in {path}")
+        if grants:
+            print("\n".join(grants))
     elif args.token_command == "revoke":
         record = auth.revoke(args.id)
         print(f"revoked token {record.id} of {record.subject}")

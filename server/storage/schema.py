@@ -16,6 +16,7 @@ from ..domain.statuses import (
     TransactionType,
     sql_choices,
 )
+from .repositories.oauth import SCHEMA as _OAUTH_SERVER
 
 _INITIAL_SCHEMA = f"""
 CREATE TABLE customers (
@@ -240,4 +241,5 @@ MIGRATION_SCRIPTS: list[tuple[str, str]] = [
     ("0003_write_trail", _WRITE_TRAIL),
     ("0004_keys_per_token", _KEYS_PER_TOKEN),
     ("0005_tickets_by_creation", _TICKETS_BY_CREATION),
+    ("0006_oauth_server", _OAUTH_SERVER),
 ]

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from ..app import build_server, open_sessions
+from ..oauth.endpoints import guard_routes
 from ..settings import Settings, SettingsError
 from ..shop import open_or_create
 from ..storage.repositories import ownership
@@ -62,12 +63,28 @@ def check_exposure(settings: Settings, *, no_auth: bool) -> None:
         raise SettingsError(
             f"no auth file at {auth}; create a token first (`shopdesk token create --auth-file {auth} ...`)"
         )
-    if (auth is not None or settings.oauth_issuer) and settings.customer is not None:
+    if (auth is not None or settings.oauth_issuer or settings.oauth_server) and settings.customer is not None:
         raise SettingsError(
             "--customer binds sessions without tokens; with an auth file, bind each token instead "
             "(`shopdesk token create --customer USER_ID`); with --oauth-issuer, use --oauth-customer-claim"
         )
-    if auth is None and not settings.oauth_issuer and not is_loopback(settings.host):
+    if settings.oauth_issuer and settings.oauth_server:
+        raise SettingsError(
+            "--oauth-issuer and --oauth-server each name who signs people in; choose one (the auth file works "
+            "beside either)"
+        )
+    public = urlsplit(settings.mcp_url())
+    if settings.oauth_server and public.scheme != "https" and not is_loopback(public.hostname or ""):
+        raise SettingsError(
+            "--oauth-server signs people in and hands out tokens: off this machine it needs an https "
+            "--public-url (run it behind a TLS proxy)"
+        )
+    if settings.oauth_server and settings.read_only:
+        raise SettingsError(
+            "--oauth-server keeps clients, grants and tokens in the database, which --read-only cannot write; "
+            "give the agents read scopes instead"
+        )
+    if auth is None and not (settings.oauth_issuer or settings.oauth_server) and not is_loopback(settings.host):
         if not no_auth:
             raise SettingsError(
                 f"--host {settings.host} would let anyone who reaches it read and change every customer's data; "
@@ -131,6 +148,8 @@ def http_app(server: ShopServer, settings: Settings) -> ASGIApp:
 
         assert server.settings.auth is not None
         list_scopes_in_metadata(app, server.settings.auth, settings.oauth_scope_map)
+    if settings.oauth_server:
+        guard_routes(app.routes, settings.mcp_url())  # RFC 8707 at /token too; public clients' /revoke
     for route in app.routes:
         if isinstance(route, Route) and route.path == "/mcp":
             # Inside the route, so after the SDK's bearer authentication: the limits know the token.
@@ -199,12 +218,16 @@ def serve(settings: Settings, *, transport: Literal["stdio", "http"], no_auth: b
         sockets.append(listening_socket(settings.metrics_host, settings.metrics_port))
     app = http_app(server, settings)
     auth = settings.auth_path()
+    signs_in = [f"bearer tokens from {auth}"] if auth else []
+    if settings.oauth_issuer:
+        signs_in.append(f"OAuth tokens of {settings.oauth_issuer}")
+    if settings.oauth_server:
+        signs_in.append("its own OAuth authorization server")
     log.info(
-        "serving %s on %s (%s%s%s)",
+        "serving %s on %s (%s%s)",
         settings.db_location,
         settings.mcp_url(),
-        f"bearer tokens from {auth}" if auth else "" if settings.oauth_issuer else "no authentication",
-        f"{', ' if auth else ''}OAuth tokens of {settings.oauth_issuer}" if settings.oauth_issuer else "",
+        ", ".join(signs_in) or "no authentication",
         ", stateless" if settings.stateless else "",
     )
     config = uvicorn.Config(
