@@ -103,14 +103,14 @@ def _customer_rows(
 
 
 def _customer_batches(
-    rng: random.Random, customers: int, methods: dict[int, list[str]], addresses: dict[int, tuple[object, ...]]
+    rng: random.Random, customers: int, methods: dict[int, list[str]], addresses: dict[int, tuple[str, ...]]
 ) -> Iterator[bulk.ShopRows]:
     """Customers and their payment methods; fills `methods` and `addresses` (by customer key) for the orders."""
     for start in range(1, customers + 1, BATCH_CUSTOMERS):
         batch = bulk.ShopRows()
         _customer_rows(rng, start, min(BATCH_CUSTOMERS, customers - start + 1), batch, methods)
         for row in batch.customers:
-            addresses[int(row[0])] = row[6:12]  # type: ignore[call-overload]
+            addresses[int(row[0])] = row[6:12]  # type: ignore[call-overload, assignment]
         yield batch
 
 
@@ -120,7 +120,7 @@ def _order_batches(
     orders: int,
     sellable: list[list[tuple[int, str, str, str, int]]],
     methods: dict[int, list[str]],
-    addresses: dict[int, tuple[object, ...]],
+    addresses: dict[int, tuple[str, ...]],
 ) -> Iterator[bulk.ShopRows]:
     # The hot loop of a large shop, so a little is done once here rather than per order, always drawing
     # exactly the same random numbers (the shop for a seed must not change):
@@ -151,20 +151,42 @@ def _order_batches(
         total = sum(cents for _, cents in lines)
         method = rng.choice(methods[c_key])
         rows.payments.append((o_key, 0, "payment", total, method, placed))
-        extra: tuple[object, ...] = (None,) * 7
+        extra: dict[str, str | int | None] = {}
         if status == "cancelled":
             rows.payments.append((o_key, 1, "refund", total, method, placed))
-            extra = (rng.choice(["no longer needed", "ordered by mistake"]),) + (None,) * 6
+            extra = {"cancel_reason": rng.choice(["no longer needed", "ordered by mistake"])}
         elif status == "return requested":
-            extra = (None,) * 5 + (json.dumps(sorted(i for i, _ in lines[:1])), method)
+            extra = {"return_items": json.dumps(sorted(i for i, _ in lines[:1])), "return_payment_method_id": method}
         elif status == "exchange requested":
             item_id = lines[0][0]
-            extra = (None, json.dumps([item_id]), json.dumps([item_id]), method, 0, None, None)
+            extra = {
+                "exchange_items": json.dumps([item_id]),
+                "exchange_new_items": json.dumps([item_id]),
+                "exchange_payment_method_id": method,
+                "exchange_price_difference_cents": 0,
+            }
         if status in ("processed", "delivered", "return requested", "exchange requested"):
             tracking_id = rng.randint(10**11, 10**12 - 1)  # 12 digits: nothing to escape
             item_ids = "[" + ", ".join(quoted[i] for i, _ in lines) + "]"
             rows.fulfillments.append((o_key, 0, f'["{tracking_id}"]', item_ids))
-        rows.orders.append((o_key, _order_number(o_key - 1), c_key, status, *addresses[c_key], placed, placed, *extra))
+        address1, address2, city, state, country, zip_code = addresses[c_key]
+        rows.orders.append(
+            bulk.OrderRow(
+                id=o_key,
+                order_id=_order_number(o_key - 1),
+                customer_id=c_key,
+                status=status,
+                address1=address1,
+                address2=address2,
+                city=city,
+                state=state,
+                country=country,
+                zip=zip_code,
+                placed_at=placed,
+                updated_at=placed,
+                **extra,  # type: ignore[arg-type]
+            )
+        )
         if o_key % BATCH_ORDERS == 0:
             yield rows
             rows = bulk.ShopRows()
@@ -206,7 +228,7 @@ def _shop_batches(customers: int, orders: int, seed: int) -> Iterator[Batch]:
     catalogue, sellable = _catalogue_rows(rng)
     yield catalogue, False
     methods: dict[int, list[str]] = {}
-    addresses: dict[int, tuple[object, ...]] = {}
+    addresses: dict[int, tuple[str, ...]] = {}
     for rows in _customer_batches(rng, customers, methods, addresses):
         yield rows, False
     for rows in _order_batches(rng, customers, orders, sellable, methods, addresses):

@@ -136,26 +136,26 @@ def to_rows(data: Tau2File) -> bulk.ShopRows:
         a = o.address
         diff = None if o.exchange_price_difference is None else to_cents(o.exchange_price_difference)
         rows.orders.append(
-            (
-                o_key,
-                o.order_id,
-                customer_of[o.user_id],
-                o.status,
-                a.address1,
-                a.address2,
-                a.city,
-                a.state,
-                a.country,
-                a.zip,
-                o.placed_at,
-                now,
-                o.cancel_reason,
-                _json(o.exchange_items),
-                _json(o.exchange_new_items),
-                o.exchange_payment_method_id,
-                diff,
-                _json(o.return_items),
-                o.return_payment_method_id,
+            bulk.OrderRow(
+                id=o_key,
+                order_id=o.order_id,
+                customer_id=customer_of[o.user_id],
+                status=o.status,
+                address1=a.address1,
+                address2=a.address2,
+                city=a.city,
+                state=a.state,
+                country=a.country,
+                zip=a.zip,
+                placed_at=o.placed_at,
+                updated_at=now,
+                cancel_reason=o.cancel_reason,
+                exchange_items=_json(o.exchange_items),
+                exchange_new_items=_json(o.exchange_new_items),
+                exchange_payment_method_id=o.exchange_payment_method_id,
+                exchange_price_difference_cents=diff,
+                return_items=_json(o.return_items),
+                return_payment_method_id=o.return_payment_method_id,
             )
         )
         for position, item in enumerate(o.items):

@@ -1,13 +1,14 @@
 """Bulk loading and dumping of whole shops (seed data, τ² import and export).
 
-Rows are plain tuples in the column order of the constants below; ids are
-given by the caller, so related rows can point at each other without lookups.
+Rows are plain tuples in the column order of the constants below (an order's, the named `OrderRow`); ids
+are given by the caller, so related rows can point at each other without lookups.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .rows import Connection, Row, fetch_one
 
@@ -29,27 +30,34 @@ CUSTOMER_COLUMNS = (
 PAYMENT_METHOD_COLUMNS = ("id", "method_id", "customer_id", "source", "brand", "last_four", "balance_cents")
 PRODUCT_COLUMNS = ("id", "product_id", "name")
 VARIANT_COLUMNS = ("id", "item_id", "product_id", "options", "available", "price_cents")
-ORDER_COLUMNS = (
-    "id",
-    "order_id",
-    "customer_id",
-    "status",
-    "address1",
-    "address2",
-    "city",
-    "state",
-    "country",
-    "zip",
-    "placed_at",
-    "updated_at",
-    "cancel_reason",
-    "exchange_items",
-    "exchange_new_items",
-    "exchange_payment_method_id",
-    "exchange_price_difference_cents",
-    "return_items",
-    "return_payment_method_id",
-)
+
+
+class OrderRow(NamedTuple):
+    """One row of `orders`, by column name: a producer (the demo generator, the τ² import) names what it fills,
+    and a new column with a default needs no change there."""
+
+    id: int
+    order_id: str
+    customer_id: int
+    status: str
+    address1: str
+    address2: str
+    city: str
+    state: str
+    country: str
+    zip: str
+    placed_at: str | None
+    updated_at: str
+    cancel_reason: str | None = None
+    exchange_items: str | None = None  # JSON lists of item ids
+    exchange_new_items: str | None = None
+    exchange_payment_method_id: str | None = None
+    exchange_price_difference_cents: int | None = None
+    return_items: str | None = None
+    return_payment_method_id: str | None = None
+
+
+ORDER_COLUMNS = OrderRow._fields
 ORDER_ITEM_COLUMNS = ("order_id", "position", "product_id", "item_id", "name", "options", "price_cents")
 FULFILLMENT_COLUMNS = ("order_id", "position", "tracking_ids", "item_ids")
 PAYMENT_COLUMNS = ("order_id", "position", "transaction_type", "amount_cents", "payment_method_id", "created_at")
@@ -74,7 +82,7 @@ class ShopRows:
     payment_methods: list[tuple[object, ...]] = field(default_factory=list)
     products: list[tuple[object, ...]] = field(default_factory=list)
     variants: list[tuple[object, ...]] = field(default_factory=list)
-    orders: list[tuple[object, ...]] = field(default_factory=list)
+    orders: list[OrderRow] = field(default_factory=list)
     order_items: list[tuple[object, ...]] = field(default_factory=list)
     fulfillments: list[tuple[object, ...]] = field(default_factory=list)
     payments: list[tuple[object, ...]] = field(default_factory=list)
