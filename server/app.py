@@ -57,7 +57,7 @@ def build_server(settings: Settings | None = None, *, shop: Shop | None = None) 
         tool_versions=TOOL_VERSIONS,
         # A confirmation token is used only with --confirm always; elsewhere it would be noise the model reads.
         hidden_arguments=() if shop.settings.confirm == "always" else ("confirmation_token",),
-        # MCP Apps: the views of an order, a customer and a ticket (apps_ui.py).
+        # MCP Apps: the views of an order, a customer and a ticket (surface/apps.py).
         extensions=[apps_ui.extension(views_shown(enabled))],
     )
     add_consent_page(server, auth)

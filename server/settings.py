@@ -189,7 +189,7 @@ class Settings:
     log_format: Literal["text", "json"] = field(
         default_factory=lambda: _log_format(os.environ.get("SHOPDESK_LOG_FORMAT") or "text")
     )
-    # Who may do what (see access.py). No auth file given: the one beside the database, if it exists.
+    # Who may do what (see access/gate.py). No auth file given: the one beside the database, if it exists.
     auth_file: Path | None = field(default_factory=lambda: _path(os.environ.get("SHOPDESK_AUTH_FILE")))
     # shopdesk as its own OAuth authorization server (oauth/): a consent page, operators, tokens in the database.
     oauth_server: bool = field(default_factory=lambda: _flag("SHOPDESK_OAUTH_SERVER"))
@@ -203,7 +203,7 @@ class Settings:
         default_factory=lambda: _number("SHOPDESK_SESSION_IDLE_TIMEOUT", "600", float, least=1)
     )
     max_sessions: int = field(default_factory=lambda: int(_number("SHOPDESK_MAX_SESSIONS", "500", int, least=1)))
-    # No token subject may starve the others (http_limits.py); the local operator (no auth file) is not limited.
+    # No token may starve the others (transport/http_limits.py); the local operator (no tokens) is not limited.
     max_sessions_per_token: int = field(
         default_factory=lambda: int(_number("SHOPDESK_MAX_SESSIONS_PER_TOKEN", "50", int, least=1))
     )

@@ -4,7 +4,7 @@ The kind of a field is told by its name, wherever it sits (an argument, or a key
 
 - record ids (order, ticket, payment method, item): kept when they have the shape of such an id, so the trail
   can be followed; any other value is masked as free text. The row's `target` and `customer` are ids too,
-  of records that exist (see writes.py).
+  of records that exist (see writes/path.py).
 - fixed choices (statuses, priorities, authors, cancel reasons, the names of address fields): kept when they
   are one of the choices, else masked as free text.
 - personal values (names, email, phone, every address field, user_id: a user id is made of a name): the first

@@ -1,5 +1,5 @@
 """The URIs of shopdesk's resources, in one place: the resources serve them (resources.py), the access gate
-decides who may read them (access.py), completion fills in their ids (completions.py)."""
+decides who may read them (access/gate.py), completion fills in their ids (surface/completions.py)."""
 
 from __future__ import annotations
 

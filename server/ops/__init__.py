@@ -1,6 +1,6 @@
 """What an operator sees of a running shopdesk: log lines, Prometheus metrics, health, traces.
 
-Nothing here changes what a tool does; each piece is wired in by `app.py` / `serve.py` / `cli/main.py`:
+Nothing here changes what a tool does; each piece is wired in by `app.py` / `transport/serve.py` / `cli/main.py`:
 
 - logs.py: `configure_logging(level, fmt)`, every log line to stderr, as text or as one JSON object a
   line, with no personal data at INFO.

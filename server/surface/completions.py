@@ -2,7 +2,7 @@
 
 An order, customer or ticket id argument completes to the ids that start with what was typed, in
 order, at most 100 (the protocol's limit). Only ids the caller may read are offered: none without
-the read scope, only the bound customer's own in a customer-bound session (access.py).
+the read scope, only the bound customer's own in a customer-bound session (access/gate.py).
 """
 
 from __future__ import annotations

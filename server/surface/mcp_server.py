@@ -18,7 +18,7 @@ What it relies on in the SDK (mcp 2.x):
   type of its own. The shop's own errors are ShopErrors and bad arguments carry a ValidationError, so
   a plain ToolError from inside a call is that, and is answered and audited as a declined write.
 - A middleware that answers a call itself owns the answer's wire form: the SDK serializes only what
-  the tool handler returns. So the access gate (access.py) refuses from inside the handler, through
+  the tool handler returns. So the access gate (access/gate.py) refuses from inside the handler, through
   `guard`, and its refusals are the same bytes as the tools' own (a customer-bound session cannot tell
   another customer's record from a missing one by the shape of the answer).
 """
@@ -118,7 +118,7 @@ class ShopServer(MCPServer[Any]):
         # Told of each call to a write tool refused for its arguments: (tool, arguments it declares, refusal).
         self.refused_write: Callable[[str, Mapping[str, Any], ShopError], Awaitable[None]] | None = None
         self.guard: CallGuard | None = None  # app.py sets the access gate's
-        self.metrics = Metrics()  # served at /metrics (see app.py); HTTP's limits count in it too (serve.py)
+        self.metrics = Metrics()  # served at /metrics (see app.py); HTTP's limits count in it too (transport/serve.py)
         self.session_book = SessionBook()  # who holds which HTTP session (transport/http_limits.py)
 
     async def list_tools(self) -> list[Tool]:

@@ -11,7 +11,7 @@ the matching read tool, as JSON:
     shopdesk://exports/orders.csv{?status,user_id,placed_from,placed_to}
                                        the matching orders as CSV, with progress notifications
 
-A record's resource exists when its read tool is on (see toolsets.py). Scopes and customer
+A record's resource exists when its read tool is on (see tools/toolsets.py). Scopes and customer
 binding apply to reads as they do to the tools (access.AccessGate); ids complete as typed
 (completions.py).
 """

@@ -1,5 +1,5 @@
 """The words a person reads before a destructive write: what will change, with the amounts and where
-the money goes. The write path compares them again just before it writes (see writes.py)."""
+the money goes. The write path compares them again just before it writes (see writes/path.py)."""
 
 from __future__ import annotations
 
