@@ -1,6 +1,6 @@
-"""The shop's rules in the words the model reads: the server's instructions and the policy document
-(`shopdesk://policy`). They are written here, once, beside the rules themselves (domain/policy/); the refusals'
-own words live with each rule.
+"""The shop's rules in the words the model reads: the server's instructions, the policy document
+(`shopdesk://policy`) and the prompts' first messages. They are written here, once, beside the rules
+themselves (domain/policy/); the refusals' own words live with each rule.
 """
 
 # The server's instructions, line by line; a line naming a tool that is off is left out (see app.instructions()).
@@ -68,3 +68,39 @@ reason and what to do instead, and nothing is changed.
 - Follow-up work is kept in support tickets; an escalated ticket goes to a human with the
   reason and a summary.
 """
+
+
+# The prompts' first messages (surface/prompts.py), each a template of the id the person picks.
+PROMPT_TEXTS: dict[str, str] = {
+    "handle_return": (
+        "The customer wants to return items of order {order_id}.\n"
+        "1. Call get_order_details for {order_id}: only a 'delivered' order can be returned, and only once.\n"
+        "2. Ask which items go back; list them with their prices.\n"
+        "3. Call get_user_details for the order's customer and ask where the refund goes: the original "
+        "payment method or one of their gift cards.\n"
+        "4. Tell the customer the items, the refund amount and where it goes, and get an explicit yes.\n"
+        "5. Call return_delivered_order_items, then tell them an email explains how to send the items back."
+    ),
+    "cancel_order": (
+        "The customer wants to cancel order {order_id}.\n"
+        "1. Call get_order_details for {order_id}: only a 'pending' order can be cancelled.\n"
+        "2. Ask why: the reason must be 'no longer needed' or 'ordered by mistake'.\n"
+        "3. Tell them what is refunded to which payment method (gift cards at once, other methods in 5 "
+        "to 7 business days) and get an explicit yes.\n"
+        "4. Call cancel_pending_order and confirm the result to them."
+    ),
+    "triage_ticket": (
+        "Triage support ticket {ticket_id}.\n"
+        "1. Call get_ticket for {ticket_id} and read the whole thread.\n"
+        "2. If it is about an order, call get_order_details to see where the order stands.\n"
+        "3. Decide: answer the customer with add_ticket_message (then set_ticket_status to "
+        "'waiting_on_customer'), mark it 'resolved' with set_ticket_status if nothing is left, or "
+        "escalate_ticket with a reason and a summary when a person must take over.\n"
+        "4. Say in two lines what you did and why."
+    ),
+    "explain_order_status": (
+        "Call get_order_details for {order_id} and explain to the customer, in plain words, where the "
+        "order stands: its status and what it allows next, what was shipped with which tracking ids, and "
+        "what was paid and refunded to which payment method. Do not change anything."
+    ),
+}

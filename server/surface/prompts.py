@@ -15,6 +15,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
+from ..domain.rules_text import PROMPT_TEXTS
 from .mcp_server import ShopServer
 
 PROMPT_TOOLS: dict[str, tuple[str, ...]] = {
@@ -48,52 +49,25 @@ def register(server: ShopServer, enabled: Collection[str]) -> None:
         @server.prompt(title="Handle a return", description="Return items of a delivered order, step by step.")
         def handle_return(order_id: OrderArgument) -> str:
             order_id = _an_id("order_id", order_id, _ORDER_ID, "#W2611340")
-            return (
-                f"The customer wants to return items of order {order_id}.\n"
-                f"1. Call get_order_details for {order_id}: only a 'delivered' order can be returned, and only once.\n"
-                "2. Ask which items go back; list them with their prices.\n"
-                "3. Call get_user_details for the order's customer and ask where the refund goes: the original "
-                "payment method or one of their gift cards.\n"
-                "4. Tell the customer the items, the refund amount and where it goes, and get an explicit yes.\n"
-                "5. Call return_delivered_order_items, then tell them an email explains how to send the items back."
-            )
+            return PROMPT_TEXTS["handle_return"].format(order_id=order_id)
 
     if available("cancel_order"):
 
         @server.prompt(title="Cancel an order", description="Cancel a pending order and say what is refunded.")
         def cancel_order(order_id: OrderArgument) -> str:
             order_id = _an_id("order_id", order_id, _ORDER_ID, "#W2611340")
-            return (
-                f"The customer wants to cancel order {order_id}.\n"
-                f"1. Call get_order_details for {order_id}: only a 'pending' order can be cancelled.\n"
-                "2. Ask why: the reason must be 'no longer needed' or 'ordered by mistake'.\n"
-                "3. Tell them what is refunded to which payment method (gift cards at once, other methods in 5 "
-                "to 7 business days) and get an explicit yes.\n"
-                "4. Call cancel_pending_order and confirm the result to them."
-            )
+            return PROMPT_TEXTS["cancel_order"].format(order_id=order_id)
 
     if available("triage_ticket"):
 
         @server.prompt(title="Triage a ticket", description="Read a support ticket, decide its next step.")
         def triage_ticket(ticket_id: TicketArgument) -> str:
             ticket_id = _an_id("ticket_id", ticket_id, _TICKET_ID, "TCK-000001")
-            return (
-                f"Triage support ticket {ticket_id}.\n"
-                f"1. Call get_ticket for {ticket_id} and read the whole thread.\n"
-                "2. If it is about an order, call get_order_details to see where the order stands.\n"
-                "3. Decide: answer the customer with add_ticket_message (then set_ticket_status to "
-                "'waiting_on_customer'), mark it 'resolved' with set_ticket_status if nothing is left, or "
-                "escalate_ticket with a reason and a summary when a person must take over.\n"
-                "4. Say in two lines what you did and why."
-            )
+            return PROMPT_TEXTS["triage_ticket"].format(ticket_id=ticket_id)
 
     if available("explain_order_status"):
 
         @server.prompt(title="Explain an order's status", description="Explain in plain words where an order is.")
         def explain_order_status(order_id: OrderArgument) -> str:
             order_id = _an_id("order_id", order_id, _ORDER_ID, "#W2611340")
-            return (
-                f"Call get_order_details for {order_id} and explain to the customer, in plain words, where the "
-                "order stands: its status and what it allows next, what was shipped with which tracking ids, and "
-                "what was paid and refunded to which payment method. Do not change anything."
-            )
+            return PROMPT_TEXTS["explain_order_status"].format(order_id=order_id)
