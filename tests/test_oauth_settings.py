@@ -32,6 +32,12 @@ def test_customer_with_an_identity_provider_points_to_the_customer_claim(tmp_pat
         check_exposure(settings(tmp_path, customer="noah_brown_6181"), no_auth=False)
 
 
+def test_an_identity_provider_and_the_own_sign_in_together_are_refused_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="choose one") as refused:
+        check_exposure(settings(tmp_path, oauth_server=True), no_auth=False)
+    assert "\n" not in str(refused.value)
+
+
 def test_the_metadata_names_the_provider_and_the_public_mcp_url(tmp_path: Path) -> None:
     auth = resource_server_auth(settings(tmp_path, public_url="https://shop.example/mcp"))["auth"]
     assert (str(auth.issuer_url), str(auth.resource_server_url)) == (ISSUER, "https://shop.example/mcp")
