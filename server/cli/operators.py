@@ -18,6 +18,7 @@ from ..oauth.provider import GRANT_PREFIX
 from ..settings import Settings
 from ..storage.database import ShopDatabase, open_database
 from ..storage.repositories import oauth as store
+from ..storage.repositories import oauth_links as link_store
 from ..storage.sqlite import DatabaseUnavailable
 
 T = TypeVar("T")
@@ -103,21 +104,13 @@ async def _grant_lines(db: ShopDatabase) -> list[str]:
         name = str(metadata.get("client_name") or "unnamed app")[:60]
         state = f"revoked {_when(grant.revoked_at)}" if grant.revoked_at is not None else "active"
         customer = f", customer {grant.customer}" if grant.customer else ""
-        expiry = await _last_expiry(db, grant.id) if grant.revoked_at is None else None
+        expiry = await link_store.last_refresh_expiry(db.read, grant.id) if grant.revoked_at is None else None
         ends = f", refresh until {_when(expiry)}" if expiry else ""
         lines.append(
             f"{grant.id}  {state}  OAuth app {name!r} ({grant.client_id}) approved by {grant.operator} "
             f"{_when(grant.created_at)}: {' '.join(grant.scopes)}{customer}{ends}"
         )
     return lines
-
-
-async def _last_expiry(db: ShopDatabase, grant_id: str) -> int | None:
-    rows = await db.read.execute_fetchall(
-        "SELECT max(expires_at) FROM oauth_tokens WHERE grant_id = ? AND used_at IS NULL", (grant_id,)
-    )
-    value = next(iter(rows))[0]
-    return None if value is None else int(value)
 
 
 def grant_lines(settings: Settings) -> list[str]:
