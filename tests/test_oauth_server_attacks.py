@@ -6,6 +6,7 @@ test_oauth_server.py.)"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,3 +54,47 @@ def test_a_token_request_of_half_a_megabyte_is_refused(auth: AuthServer) -> None
     client = auth.register()
     answer = auth.token(client, grant_type="refresh_token", refresh_token=BIG)
     assert answer.status_code == 413, answer.text[:200]
+
+
+def test_a_client_secret_is_stored_only_as_a_hash_and_still_authenticates(auth: AuthServer) -> None:
+    client = auth.register(token_endpoint_auth_method="client_secret_post")
+    secret = client["client_secret"]
+    stored = sql(auth.settings, "SELECT metadata FROM oauth_clients WHERE client_id = ?", client["client_id"])
+    assert secret not in stored[0][0]
+    code, verifier = auth.code(client, scopes=["orders:read"])
+    wrong = auth.exchange(client, code, verifier, client_secret="not-" + secret)
+    assert wrong.status_code == 401, wrong.text
+    right = auth.exchange(client, code, verifier, client_secret=secret)
+    assert right.status_code == 200, right.text
+    assert auth.revoke(client, right.json()["access_token"]).status_code == 401  # a confidential client's needs it
+    answer = auth.http.post(
+        f"{auth.base}/revoke",
+        data={"client_id": client["client_id"], "token": right.json()["access_token"], "client_secret": secret},
+    )
+    assert answer.status_code == 200, answer.text
+    assert auth.mcp_status(right.json()["access_token"]) == 401
+
+
+def test_a_client_secret_sent_by_http_basic_authenticates_and_a_wrong_one_does_not(auth: AuthServer) -> None:
+    client = auth.register(token_endpoint_auth_method="client_secret_basic")
+    code, verifier = auth.code(client, scopes=["orders:read"])
+    form = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier, "redirect_uri": REDIRECT}
+    wrong = auth.http.post(
+        f"{auth.base}/token", data={"client_id": client["client_id"], **form}, auth=(client["client_id"], "nope")
+    )
+    assert wrong.status_code == 401, wrong.text
+    right = auth.http.post(
+        f"{auth.base}/token",
+        data={"client_id": client["client_id"], **form},
+        auth=(client["client_id"], client["client_secret"]),
+    )
+    assert right.status_code == 200, right.text
+
+
+def test_the_stored_hash_of_a_client_secret_is_not_a_secret_that_works(auth: AuthServer) -> None:
+    client = auth.register(token_endpoint_auth_method="client_secret_post")
+    stored = sql(auth.settings, "SELECT metadata FROM oauth_clients WHERE client_id = ?", client["client_id"])
+    kept = json.loads(stored[0][0])["client_secret"]
+    code, verifier = auth.code(client, scopes=["orders:read"])
+    answer = auth.exchange(client, code, verifier, client_secret=kept)
+    assert answer.status_code == 401, answer.text

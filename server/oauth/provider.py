@@ -12,7 +12,8 @@ expired and is exchanged by its own client with the same redirect URI. What is a
 - refresh tokens rotate: each exchange returns a new one and kills the old; presenting a rotated one again
   (a stolen copy, or the client's own replay) revokes the whole grant;
 - access tokens are opaque, live `ACCESS_SECONDS`, and carry the grant's scopes and bound customer.
-Codes and tokens are stored hashed (store.py). An operator approves each grant on the consent page
+Codes, tokens and client secrets are stored hashed
+(storage/repositories/oauth.py, clients.py). An operator approves each grant on the consent page
 (consent.py), which calls `approve` or `deny`.
 """
 
@@ -38,7 +39,7 @@ from pydantic import AnyUrl
 
 from ..shop import Shop
 from ..storage.repositories import oauth as store
-from .clients import ShopClient, check_redirect_uri
+from .clients import SECRET_PREFIX, ShopClient, check_redirect_uri, hashed_secret
 
 log = logging.getLogger("shopdesk")
 
@@ -82,13 +83,21 @@ class ShopAuthorizationServer:
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
         metadata = await store.client_metadata(self.shop.db.read, client_id)
-        return None if metadata is None else ShopClient.model_validate(metadata)
+        if metadata is None:
+            return None
+        kept = str(metadata.get("client_secret") or "")
+        if kept and not kept.startswith(SECRET_PREFIX):  # a secret registered before they were kept hashed
+            metadata["client_secret"] = hashed_secret(kept)
+        return ShopClient.model_validate(metadata)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         for uri in client_info.redirect_uris or []:
             check_redirect_uri(uri)
+        metadata = client_info.model_dump(mode="json", exclude_none=True)
+        if client_info.client_secret:
+            metadata["client_secret"] = hashed_secret(client_info.client_secret)
         async with self.shop.db.transaction() as conn:
-            await store.save_client(conn, client_info.client_id, client_info.model_dump(mode="json", exclude_none=True))
+            await store.save_client(conn, client_info.client_id, metadata)
 
     # Authorization: the request is kept until an operator answers it on the consent page
 
