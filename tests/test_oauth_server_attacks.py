@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from oauth_server_support import REDIRECT, AuthServer, oauth_server, pkce, sql
+from oauth_server_support import REDIRECT, AuthServer, oauth_server, pkce, query, sql
 
+from shopdesk.oauth.provider import MAX_PENDING_PER_CLIENT
 from shopdesk.settings import Settings
+from shopdesk.storage.repositories.oauth import digest
+from shopdesk.storage.repositories.oauth_clients import MAX_UNUSED_CLIENTS
 
 pytestmark = pytest.mark.slow
 
@@ -98,3 +101,29 @@ def test_the_stored_hash_of_a_client_secret_is_not_a_secret_that_works(auth: Aut
     code, verifier = auth.code(client, scopes=["orders:read"])
     answer = auth.exchange(client, code, verifier, client_secret=kept)
     assert answer.status_code == 401, answer.text
+
+
+def test_a_flood_of_authorization_requests_keeps_only_the_newest_of_each_client(auth: AuthServer) -> None:
+    client, other = auth.register(), auth.register()
+    _, challenge = pkce()
+    first = auth.authorize(client, challenge).headers["location"]
+    oldest = digest(query(first)["request"])
+    sql(auth.settings, "UPDATE oauth_pending SET expires_at = expires_at - 1 WHERE hash = ?", oldest)
+    waiting = auth.authorize(other, challenge).headers["location"]
+    for _ in range(MAX_PENDING_PER_CLIENT + 5):
+        assert auth.authorize(client, challenge).status_code == 302
+    rows = sql(auth.settings, "SELECT client_id, count(*) FROM oauth_pending GROUP BY client_id ORDER BY 2")
+    assert rows == [(other["client_id"], 1), (client["client_id"], MAX_PENDING_PER_CLIENT)]
+    assert auth.http.get(first).status_code == 400  # the oldest made way
+    assert auth.http.get(waiting).status_code == 200  # another client's is untouched
+
+
+def test_a_flood_of_registrations_keeps_only_the_newest_unused_ones(auth: AuthServer) -> None:
+    used = auth.register()
+    auth.tokens(used, ["orders:read"])
+    early = [auth.register() for _ in range(5)]
+    sql(auth.settings, "UPDATE oauth_clients SET created_at = created_at - 60")  # older; `used` has a grant
+    clients = [auth.register() for _ in range(MAX_UNUSED_CLIENTS)]
+    kept = {row[0] for row in sql(auth.settings, "SELECT client_id FROM oauth_clients")}
+    assert kept == {used["client_id"], *(c["client_id"] for c in clients)}
+    assert not kept & {c["client_id"] for c in early}

@@ -18,6 +18,7 @@ from ..oauth.provider import GRANT_PREFIX
 from ..settings import Settings
 from ..storage.database import ShopDatabase, open_database
 from ..storage.repositories import oauth as store
+from ..storage.repositories import oauth_clients as client_store
 from ..storage.repositories import oauth_links as link_store
 from ..storage.sqlite import DatabaseUnavailable
 
@@ -100,7 +101,7 @@ def _when(epoch: int) -> str:
 async def _grant_lines(db: ShopDatabase) -> list[str]:
     lines = []
     for grant in await store.grants(db.read):
-        metadata = await store.client_metadata(db.read, grant.client_id) or {}
+        metadata = await client_store.client_metadata(db.read, grant.client_id) or {}
         name = str(metadata.get("client_name") or "unnamed app")[:60]
         state = f"revoked {_when(grant.revoked_at)}" if grant.revoked_at is not None else "active"
         customer = f", customer {grant.customer}" if grant.customer else ""

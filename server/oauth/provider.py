@@ -39,6 +39,7 @@ from pydantic import AnyUrl
 
 from ..shop import Shop
 from ..storage.repositories import oauth as store
+from ..storage.repositories import oauth_clients as client_store
 from .clients import SECRET_PREFIX, ShopClient, check_redirect_uri, hashed_secret
 
 log = logging.getLogger("shopdesk")
@@ -47,6 +48,7 @@ ACCESS_SECONDS = 3600
 REFRESH_SECONDS = 30 * 86400
 CODE_SECONDS = 120
 PENDING_SECONDS = 600
+MAX_PENDING_PER_CLIENT = 20  # sign-ins under way for one client; a flood of /authorize drops its own oldest
 GRANT_PREFIX = "oag_"
 CONSENT_PATH = "/oauth/consent"
 _S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -82,7 +84,7 @@ class ShopAuthorizationServer:
     # Registration (RFC 7591)
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
-        metadata = await store.client_metadata(self.shop.db.read, client_id)
+        metadata = await client_store.client_metadata(self.shop.db.read, client_id)
         if metadata is None:
             return None
         kept = str(metadata.get("client_secret") or "")
@@ -97,7 +99,7 @@ class ShopAuthorizationServer:
         if client_info.client_secret:
             metadata["client_secret"] = hashed_secret(client_info.client_secret)
         async with self.shop.db.transaction() as conn:
-            await store.save_client(conn, client_info.client_id, metadata)
+            await client_store.save_client(conn, client_info.client_id, metadata)
 
     # Authorization: the request is kept until an operator answers it on the consent page
 
@@ -109,7 +111,8 @@ class ShopAuthorizationServer:
         request_id = secrets.token_urlsafe(32)
         async with self.shop.db.transaction() as conn:
             expires = store.now() + PENDING_SECONDS
-            await store.add_pending(conn, request_id, client.client_id, params.model_dump_json(), expires)
+            params_json = params.model_dump_json()
+            await store.add_pending(conn, request_id, client.client_id, params_json, expires, MAX_PENDING_PER_CLIENT)
         return f"{self.issuer}{CONSENT_PATH}?request={request_id}"
 
     async def pending(self, request_id: str) -> tuple[OAuthClientInformationFull, AuthorizationParams] | None:
