@@ -7,12 +7,15 @@ test_oauth_server.py.)"""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from oauth_server_support import REDIRECT, AuthServer, oauth_server, pkce, query, sql
+from oauth_server_support import OPERATOR, PASSWORD, REDIRECT, AuthServer, oauth_server, pkce, query, sql
+from shop_support import open_shop
 
+from shopdesk.oauth import operators
 from shopdesk.oauth.provider import MAX_PENDING_PER_CLIENT
 from shopdesk.settings import Settings
 from shopdesk.storage.repositories.oauth import digest
@@ -127,3 +130,30 @@ def test_a_flood_of_registrations_keeps_only_the_newest_unused_ones(auth: AuthSe
     kept = {row[0] for row in sql(auth.settings, "SELECT client_id FROM oauth_clients")}
     assert kept == {used["client_id"], *(c["client_id"] for c in clients)}
     assert not kept & {c["client_id"] for c in early}
+
+
+async def test_passwords_are_checked_off_the_event_loop(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    # argon2 takes tens of milliseconds and 64 MiB a check: on the event loop, a flood of sign-ins (each needs
+    # only a consent page anyone can open) would stall every other request of the process.
+    hasher = operators._hasher
+    threads: list[str] = []
+
+    class Watched(type(hasher)):  # type: ignore[misc]
+        def verify(self, hash: str, password: str) -> bool:
+            threads.append(threading.current_thread().name)
+            return hasher.verify(hash, password)
+
+        def hash(self, password: str, **more: object) -> str:
+            threads.append(threading.current_thread().name)
+            return hasher.hash(password)
+
+    db = await open_shop(settings)
+    try:
+        await operators.add(db, OPERATOR, PASSWORD)
+        monkeypatch.setattr(operators, "_hasher", Watched())
+        assert await operators.verify(db, OPERATOR, PASSWORD)
+        assert not await operators.verify(db, OPERATOR, "wrong password")
+        assert not await operators.verify(db, "nobody@shop.example", PASSWORD)  # the same work, unknown address
+    finally:
+        await db.close()
+    assert len(threads) == 3 and threading.main_thread().name not in threads, threads
