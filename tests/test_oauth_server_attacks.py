@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,14 @@ async def test_passwords_are_checked_off_the_event_loop(settings: Settings, monk
     finally:
         await db.close()
     assert len(threads) == 3 and threading.main_thread().name not in threads, threads
+
+
+def test_a_code_exchanged_twice_at_once_ends_whatever_it_gave(auth: AuthServer) -> None:
+    # Whichever of the two arrives second, after the first has read the code as unused or not, the grant ends.
+    client = auth.register()
+    code, verifier = auth.code(client, scopes=["orders:read"])
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: auth.exchange(client, code, verifier), range(2)))
+    issued = [a.json()["access_token"] for a in answers if a.status_code == 200]
+    assert len(issued) <= 1 and all(a.status_code in (200, 400) for a in answers), [a.text for a in answers]
+    assert [auth.mcp_status(token) for token in issued] == [401] * len(issued)

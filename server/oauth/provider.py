@@ -200,9 +200,14 @@ class ShopAuthorizationServer:
         self, client: OAuthClientInformationFull, authorization_code: ShopCode
     ) -> OAuthToken:
         async with self.shop.db.transaction() as conn:
-            if not await store.spend_code(conn, authorization_code.code):
-                raise TokenError("invalid_grant", "authorization code was used already")
-            return await self._issue(conn, authorization_code.grant_id, authorization_code.scopes)
+            if await store.spend_code(conn, authorization_code.code):
+                return await self._issue(conn, authorization_code.grant_id, authorization_code.scopes)
+        # Two exchanges of one code raced, and this one lost: as for a code presented again, end the grant.
+        # (Raised out here: the SDK's TokenError is frozen, and a context manager's exit cannot pass it on.)
+        async with self.shop.db.transaction() as conn:
+            await store.revoke_grant(conn, authorization_code.grant_id)
+        log.warning("an OAuth code was exchanged twice at once: grant %s revoked", authorization_code.grant_id)
+        raise TokenError("invalid_grant", "authorization code was used already")
 
     async def load_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: str
