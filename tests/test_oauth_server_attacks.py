@@ -169,3 +169,13 @@ def test_a_code_exchanged_twice_at_once_ends_whatever_it_gave(auth: AuthServer) 
     issued = [a.json()["access_token"] for a in answers if a.status_code == 200]
     assert len(issued) <= 1 and all(a.status_code in (200, 400) for a in answers), [a.text for a in answers]
     assert [auth.mcp_status(token) for token in issued] == [401] * len(issued)
+
+
+def test_a_refresh_token_exchanged_twice_at_once_ends_the_grant(auth: AuthServer) -> None:
+    client = auth.register()
+    tokens = auth.tokens(client, ["orders:read"])
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: auth.refresh(client, tokens["refresh_token"]), range(2)))
+    issued = [a.json()["access_token"] for a in answers if a.status_code == 200]
+    assert len(issued) <= 1 and all(a.status_code in (200, 400) for a in answers), [a.text for a in answers]
+    assert [auth.mcp_status(token) for token in [tokens["access_token"], *issued]] == [401] * (1 + len(issued))
