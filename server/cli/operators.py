@@ -63,8 +63,9 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
         found = _with_db(settings, lambda db: store.operators(db.read))
         print("\n".join(f"{email}  added {at}" for email, at in found) if found else "no operators")
     elif args.operator_command == "remove":
-        email = _with_db(settings, lambda db: operators.remove(db, args.email))
-        print(f"removed operator {email}")
+        email, revoked = _with_db(settings, lambda db: operators.remove(db, args.email))
+        grants = f" and revoked the {revoked} OAuth grant{'s' if revoked != 1 else ''} they gave" if revoked else ""
+        print(f"removed operator {email}{grants}")
     elif args.operator_command == "link":
         email, token = _with_db(settings, lambda db: new_link(db, args.email))
         public = urlsplit(settings.mcp_url())

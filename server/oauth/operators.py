@@ -74,12 +74,14 @@ async def add(db: ShopDatabase, email: str, password: str) -> str:
     return email
 
 
-async def remove(db: ShopDatabase, email: str) -> str:
+async def remove(db: ShopDatabase, email: str) -> tuple[str, int]:
+    """Remove the operator and end the grants they gave (their apps lose access with them): (email, grants)."""
     email = normal_email(email)
     async with db.transaction() as conn:
         if not await store.remove_operator(conn, email):
             raise OperatorError(f"{email} is not an operator")
-    return email
+        revoked = await store.revoke_grants_of(conn, email)
+    return email, revoked
 
 
 async def verify(db: ShopDatabase, email: str, password: str) -> bool:

@@ -185,6 +185,14 @@ async def revoke_grant(conn: Connection, grant_id: str) -> bool:
     return True
 
 
+async def revoke_grants_of(conn: Connection, operator: str) -> int:
+    """End every live grant `operator` gave (revoke_grant's way); how many there were."""
+    rows = await conn.execute_fetchall(
+        "SELECT id FROM oauth_grants WHERE operator = ? AND revoked_at IS NULL", (operator,)
+    )
+    return sum([await revoke_grant(conn, str(row[0])) for row in rows])
+
+
 async def add_code(
     conn: Connection, code: str, grant_id: str, challenge: str, redirect_uri: str, given: bool, expires_at: int
 ) -> None:
