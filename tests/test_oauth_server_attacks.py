@@ -1,5 +1,7 @@
 """`serve --oauth-server` as an attacker sees it, over real HTTP: what anyone on the network can send to the
-authorization server's open endpoints, and what a copy of the database would give away.
+authorization server's open endpoints (oversized bodies, floods of registrations and sign-ins, redirect URIs
+that are not registered, a code or refresh token raced against itself), and what a copy of the database would
+give away (client secrets).
 
 (The flow's own checks, PKCE, codes, refresh rotation, CSRF and the consent page's headers, are in
 test_oauth_server.py.)"""
@@ -179,3 +181,23 @@ def test_a_refresh_token_exchanged_twice_at_once_ends_the_grant(auth: AuthServer
     issued = [a.json()["access_token"] for a in answers if a.status_code == 200]
     assert len(issued) <= 1 and all(a.status_code in (200, 400) for a in answers), [a.text for a in answers]
     assert [auth.mcp_status(token) for token in [tokens["access_token"], *issued]] == [401] * (1 + len(issued))
+
+
+@pytest.mark.parametrize(
+    "redirect",
+    [
+        "https://attacker.example/callback",
+        "http://localhost:9/callback",  # registered as 127.0.0.1: another host name is another URI
+        "http://127.0.0.1:9/callback/../elsewhere",
+        "http://127.0.0.1:9/callback?next=https://attacker.example",
+        "http://attacker.example@127.0.0.1.attacker.example/callback",
+    ],
+)
+def test_no_error_sends_the_browser_to_a_redirect_uri_that_is_not_registered(auth: AuthServer, redirect: str) -> None:
+    client = auth.register()
+    _, challenge = pkce()
+    for bad in ({}, {"scope": "no-such-scope"}, {"resource": "https://other.example/mcp"}, {"code_challenge": "x"}):
+        answer = auth.authorize(client, challenge, redirect_uri=redirect, **bad)
+        assert answer.status_code == 400 and "location" not in answer.headers, (bad, answer.text)
+    unknown = auth.authorize({"client_id": "no-such-client"}, challenge, redirect_uri=redirect)
+    assert unknown.status_code == 400 and "location" not in unknown.headers
