@@ -495,7 +495,7 @@ def test_every_command_the_comments_document_parses() -> None:
     parser = build_parser(Settings())
     for args in commands:
         parsed = parser.parse_args(args)  # exits (and fails the test) on a flag shopdesk does not know
-        assert parsed.command in ("serve", "token", "import-tau2", "export-tau2", "audit"), args
+        assert parsed.command in ("serve", "token", "operator", "import-tau2", "export-tau2", "audit"), args
 
 
 @pytest.mark.slow
@@ -762,6 +762,25 @@ def test_nginx_balances_the_replicas_round_robin_without_buffering_event_streams
     service = nginx_service(compose)
     assert volume_mounts(service)["/etc/nginx/conf.d/default.conf"] == ("./deploy/nginx.conf", "ro")
     assert set(service["depends_on"]) == set(replicas(compose))
+
+
+def location_for(server_block: list[Directive], path: str) -> list[Directive]:
+    """The location block nginx picks for `path`: exact, then regular expressions, then the longest prefix."""
+    found = {tuple(w[1:]): c for w, c in server_block if w[0] == "location" and c is not None}
+    exact = [c for w, c in found.items() if w[0] == "=" and w[1] == path]
+    regex = [c for w, c in found.items() if w[0] == "~" and re.search(w[1], path)]
+    prefix = sorted((w[0], c) for w, c in found.items() if len(w) == 1 and path.startswith(w[0]))
+    return (exact or regex or [prefix[-1][1]])[0]
+
+
+def test_nginx_passes_the_oauth_servers_paths_to_the_replicas(nginx: list[Directive]) -> None:
+    # With SHOPDESK_OAUTH_SERVER=1 (docs/deployment.md) a browser and the client reach these through nginx.
+    (server_block,) = blocks(nginx, "server")
+    (upstream,) = [words for words, children in nginx if words[0] == "upstream"]
+    paths = ["/.well-known/oauth-authorization-server", "/authorize", "/token", "/register", "/revoke"]
+    for path in [*paths, "/oauth/consent", "/oauth/signin"]:
+        assert directives(location_for(server_block, path), "proxy_pass") == [[f"http://{upstream[1]}"]], path
+    assert not directives(location_for(server_block, "/metrics"), "proxy_pass")
 
 
 def test_the_compose_reader_refuses_what_it_does_not_read() -> None:

@@ -110,3 +110,13 @@ def test_the_oauth_server_refuses_to_start_read_only(settings: Settings) -> None
     served = shopdesk(settings, "serve", "--transport", "http", "--oauth-server", "--read-only")
     assert served.returncode == 2
     assert served.stderr.startswith("shopdesk: error: --oauth-server keeps clients, grants and tokens in the database")
+
+
+def test_removing_an_operator_ends_the_grants_they_gave(auth: AuthServer) -> None:
+    client = auth.register()
+    tokens = auth.tokens(client, ["orders:read"])
+    removed = shopdesk(auth.settings, "operator", "remove", OPERATOR)
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout == f"removed operator {OPERATOR} and revoked the 1 OAuth grant they gave\n"
+    assert auth.mcp_status(tokens["access_token"]) == 401
+    assert auth.refresh(client, tokens["refresh_token"]).status_code == 400

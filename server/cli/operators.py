@@ -18,6 +18,8 @@ from ..oauth.provider import GRANT_PREFIX
 from ..settings import Settings
 from ..storage.database import ShopDatabase, open_database
 from ..storage.repositories import oauth as store
+from ..storage.repositories import oauth_clients as client_store
+from ..storage.repositories import oauth_links as link_store
 from ..storage.sqlite import DatabaseUnavailable
 
 T = TypeVar("T")
@@ -61,8 +63,9 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
         found = _with_db(settings, lambda db: store.operators(db.read))
         print("\n".join(f"{email}  added {at}" for email, at in found) if found else "no operators")
     elif args.operator_command == "remove":
-        email = _with_db(settings, lambda db: operators.remove(db, args.email))
-        print(f"removed operator {email}")
+        email, revoked = _with_db(settings, lambda db: operators.remove(db, args.email))
+        grants = f" and revoked the {revoked} OAuth grant{'s' if revoked != 1 else ''} they gave" if revoked else ""
+        print(f"removed operator {email}{grants}")
     elif args.operator_command == "link":
         email, token = _with_db(settings, lambda db: new_link(db, args.email))
         public = urlsplit(settings.mcp_url())
@@ -99,25 +102,17 @@ def _when(epoch: int) -> str:
 async def _grant_lines(db: ShopDatabase) -> list[str]:
     lines = []
     for grant in await store.grants(db.read):
-        metadata = await store.client_metadata(db.read, grant.client_id) or {}
+        metadata = await client_store.client_metadata(db.read, grant.client_id) or {}
         name = str(metadata.get("client_name") or "unnamed app")[:60]
         state = f"revoked {_when(grant.revoked_at)}" if grant.revoked_at is not None else "active"
         customer = f", customer {grant.customer}" if grant.customer else ""
-        expiry = await _last_expiry(db, grant.id) if grant.revoked_at is None else None
+        expiry = await link_store.last_refresh_expiry(db.read, grant.id) if grant.revoked_at is None else None
         ends = f", refresh until {_when(expiry)}" if expiry else ""
         lines.append(
             f"{grant.id}  {state}  OAuth app {name!r} ({grant.client_id}) approved by {grant.operator} "
             f"{_when(grant.created_at)}: {' '.join(grant.scopes)}{customer}{ends}"
         )
     return lines
-
-
-async def _last_expiry(db: ShopDatabase, grant_id: str) -> int | None:
-    rows = await db.read.execute_fetchall(
-        "SELECT max(expires_at) FROM oauth_tokens WHERE grant_id = ? AND used_at IS NULL", (grant_id,)
-    )
-    value = next(iter(rows))[0]
-    return None if value is None else int(value)
 
 
 def grant_lines(settings: Settings) -> list[str]:

@@ -4,6 +4,9 @@ Registration accepts https, loopback http (RFC 8252 §7.3) and an app's own sche
 plain http to another machine, fragments and script schemes. A registered loopback URI (127.0.0.1, [::1] or
 localhost) matches a request on any port, as native apps pick a free port each time; anything else must
 match exactly.
+
+A confidential client's secret is kept as its SHA-256 only (`hashed_secret`), like codes and tokens: /token and
+/revoke hash the secret a client sends before the SDK's check compares the two (endpoints.py).
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from mcp.server.auth.provider import RegistrationError
 from mcp.shared.auth import InvalidRedirectUriError, OAuthClientInformationFull
 from pydantic import AnyUrl
 
+from ..storage.repositories.oauth import digest
+
+SECRET_PREFIX = "sha256:"  # a client secret as the database keeps it, and as /token compares it (endpoints.py)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "[::1]", "::1", "localhost"})
 _SCRIPT_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "about", "blob"})
 
@@ -47,3 +53,8 @@ def check_redirect_uri(uri: AnyUrl) -> None:
         raise RegistrationError("invalid_redirect_uri", f"http redirect URIs must be loopback (RFC 8252): {text}")
     if uri.scheme in _SCRIPT_SCHEMES:
         raise RegistrationError("invalid_redirect_uri", f"the scheme {uri.scheme} cannot be a redirect URI")
+
+
+def hashed_secret(secret: str) -> str:
+    """What is kept of a client secret: its SHA-256 (the SDK's checker is handed the same of the one sent)."""
+    return SECRET_PREFIX + digest(secret)

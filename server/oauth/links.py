@@ -10,7 +10,8 @@ import secrets
 
 from ..storage.database import ShopDatabase
 from ..storage.repositories import oauth as store
-from ..storage.repositories.rows import Connection, fetch_one
+from ..storage.repositories import oauth_links as link_store
+from ..storage.repositories.rows import Connection
 from .operators import OperatorError, normal_email
 
 LINK_SECONDS = 15 * 60
@@ -25,11 +26,7 @@ async def new_link(db: ShopDatabase, email: str) -> tuple[str, str]:
     async with db.transaction() as conn:
         if await store.operator_hash(conn, email) is None:
             raise OperatorError(f"{email} is not an operator; add it first with `shopdesk operator add`")
-        await conn.execute("DELETE FROM oauth_signin_links WHERE expires_at < ?", (store.now(),))
-        await conn.execute(
-            "INSERT INTO oauth_signin_links (hash, email, expires_at) VALUES (?, ?, ?)",
-            (store.digest(token), email, store.now() + LINK_SECONDS),
-        )
+        await link_store.add_link(conn, token, email, store.now() + LINK_SECONDS)
     return email, token
 
 
@@ -37,33 +34,13 @@ async def spend_link(db: ShopDatabase, token: str) -> tuple[str, str] | None:
     """Use the link: (the operator's address, a new session id); None for a used, expired or unknown link."""
     session = secrets.token_urlsafe(32)
     async with db.transaction() as conn:
-        row = await fetch_one(
-            conn,
-            "SELECT email FROM oauth_signin_links WHERE hash = ? AND used_at IS NULL AND expires_at >= ?",
-            (store.digest(token), store.now()),
-        )
-        if row is None:
+        email = await link_store.spend_link(conn, token)
+        if email is None:
             return None
-        email = str(row[0])
-        await conn.execute(
-            "UPDATE oauth_signin_links SET used_at = ? WHERE hash = ?", (store.now(), store.digest(token))
-        )
-        await conn.execute("DELETE FROM oauth_sessions WHERE expires_at < ?", (store.now(),))
-        await conn.execute(
-            "INSERT INTO oauth_sessions (hash, email, expires_at) VALUES (?, ?, ?)",
-            (store.digest(session), email, store.now() + SESSION_SECONDS),
-        )
+        await link_store.add_session(conn, session, email, store.now() + SESSION_SECONDS)
     return email, session
 
 
 async def session_operator(conn: Connection, session: str) -> str | None:
     """The operator a live session cookie belongs to (one still an operator), or None."""
-    if not session:
-        return None
-    row = await fetch_one(
-        conn,
-        "SELECT s.email FROM oauth_sessions s JOIN oauth_operators o ON o.email = s.email "
-        "WHERE s.hash = ? AND s.expires_at >= ?",
-        (store.digest(session), store.now()),
-    )
-    return None if row is None else str(row[0])
+    return await link_store.session_operator(conn, session) if session else None

@@ -3,15 +3,20 @@
 Each is an email and an argon2id password hash (argon2-cffi's defaults), kept in the shop's database.
 Sign-in attempts are limited per email address: after `MAX_FAILURES` wrong passwords within `WINDOW`
 seconds, that address is refused until the window has passed, whatever password it brings (a counter in
-this process's memory: each replica counts its own).
+this process's memory: each replica counts its own). A check runs in a worker thread, at most
+`PARALLEL_CHECKS` at once, so that a flood of sign-ins neither stalls the event loop nor takes 64 MiB per
+attempt at once.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -24,7 +29,20 @@ WINDOW = 15 * 60
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 takes any length; a megabyte-long "password" is only work for the server
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+PARALLEL_CHECKS = 2
 _hasher = PasswordHasher()
+_checks = threading.BoundedSemaphore(PARALLEL_CHECKS)
+T = TypeVar("T")
+
+
+async def _off_the_loop(work: Callable[[], T]) -> T:
+    """Run argon2's `work` in a worker thread, no more than PARALLEL_CHECKS at once."""
+
+    def limited() -> T:
+        with _checks:
+            return work()
+
+    return await anyio.to_thread.run_sync(limited)
 
 
 class OperatorError(ValueError):
@@ -56,12 +74,14 @@ async def add(db: ShopDatabase, email: str, password: str) -> str:
     return email
 
 
-async def remove(db: ShopDatabase, email: str) -> str:
+async def remove(db: ShopDatabase, email: str) -> tuple[str, int]:
+    """Remove the operator and end the grants they gave (their apps lose access with them): (email, grants)."""
     email = normal_email(email)
     async with db.transaction() as conn:
         if not await store.remove_operator(conn, email):
             raise OperatorError(f"{email} is not an operator")
-    return email
+        revoked = await store.revoke_grants_of(conn, email)
+    return email, revoked
 
 
 async def verify(db: ShopDatabase, email: str, password: str) -> bool:
@@ -69,15 +89,21 @@ async def verify(db: ShopDatabase, email: str, password: str) -> bool:
     hashed = await store.operator_hash(db.read, email)
     if hashed is None or len(password) > MAX_PASSWORD:
         # The same work as a real check, so a missing address does not answer faster than a wrong password.
-        _hasher.hash(password[:MAX_PASSWORD])
+        await _off_the_loop(lambda: _hasher.hash(password[:MAX_PASSWORD]))
         return False
-    try:
-        _hasher.verify(hashed, password)
-    except (VerificationError, InvalidHashError):
+
+    def check() -> bool:
+        try:
+            return _hasher.verify(hashed, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    if not await _off_the_loop(check):
         return False
     if _hasher.check_needs_rehash(hashed):
+        rehashed = await _off_the_loop(lambda: _hasher.hash(password))
         async with db.transaction() as conn:
-            await store.set_operator_hash(conn, email, _hasher.hash(password))
+            await store.set_operator_hash(conn, email, rehashed)
     return True
 
 

@@ -12,7 +12,8 @@ expired and is exchanged by its own client with the same redirect URI. What is a
 - refresh tokens rotate: each exchange returns a new one and kills the old; presenting a rotated one again
   (a stolen copy, or the client's own replay) revokes the whole grant;
 - access tokens are opaque, live `ACCESS_SECONDS`, and carry the grant's scopes and bound customer.
-Codes and tokens are stored hashed (store.py). An operator approves each grant on the consent page
+Codes, tokens and client secrets are stored hashed
+(storage/repositories/oauth.py, clients.py). An operator approves each grant on the consent page
 (consent.py), which calls `approve` or `deny`.
 """
 
@@ -38,7 +39,8 @@ from pydantic import AnyUrl
 
 from ..shop import Shop
 from ..storage.repositories import oauth as store
-from .clients import ShopClient, check_redirect_uri
+from ..storage.repositories import oauth_clients as client_store
+from .clients import SECRET_PREFIX, ShopClient, check_redirect_uri, hashed_secret
 
 log = logging.getLogger("shopdesk")
 
@@ -46,6 +48,7 @@ ACCESS_SECONDS = 3600
 REFRESH_SECONDS = 30 * 86400
 CODE_SECONDS = 120
 PENDING_SECONDS = 600
+MAX_PENDING_PER_CLIENT = 20  # sign-ins under way for one client; a flood of /authorize drops its own oldest
 GRANT_PREFIX = "oag_"
 CONSENT_PATH = "/oauth/consent"
 _S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -81,14 +84,22 @@ class ShopAuthorizationServer:
     # Registration (RFC 7591)
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
-        metadata = await store.client_metadata(self.shop.db.read, client_id)
-        return None if metadata is None else ShopClient.model_validate(metadata)
+        metadata = await client_store.client_metadata(self.shop.db.read, client_id)
+        if metadata is None:
+            return None
+        kept = str(metadata.get("client_secret") or "")
+        if kept and not kept.startswith(SECRET_PREFIX):  # a secret registered before they were kept hashed
+            metadata["client_secret"] = hashed_secret(kept)
+        return ShopClient.model_validate(metadata)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         for uri in client_info.redirect_uris or []:
             check_redirect_uri(uri)
+        metadata = client_info.model_dump(mode="json", exclude_none=True)
+        if client_info.client_secret:
+            metadata["client_secret"] = hashed_secret(client_info.client_secret)
         async with self.shop.db.transaction() as conn:
-            await store.save_client(conn, client_info.client_id, client_info.model_dump(mode="json", exclude_none=True))
+            await client_store.save_client(conn, client_info.client_id, metadata)
 
     # Authorization: the request is kept until an operator answers it on the consent page
 
@@ -100,7 +111,8 @@ class ShopAuthorizationServer:
         request_id = secrets.token_urlsafe(32)
         async with self.shop.db.transaction() as conn:
             expires = store.now() + PENDING_SECONDS
-            await store.add_pending(conn, request_id, client.client_id, params.model_dump_json(), expires)
+            params_json = params.model_dump_json()
+            await store.add_pending(conn, request_id, client.client_id, params_json, expires, MAX_PENDING_PER_CLIENT)
         return f"{self.issuer}{CONSENT_PATH}?request={request_id}"
 
     async def pending(self, request_id: str) -> tuple[OAuthClientInformationFull, AuthorizationParams] | None:
@@ -188,9 +200,14 @@ class ShopAuthorizationServer:
         self, client: OAuthClientInformationFull, authorization_code: ShopCode
     ) -> OAuthToken:
         async with self.shop.db.transaction() as conn:
-            if not await store.spend_code(conn, authorization_code.code):
-                raise TokenError("invalid_grant", "authorization code was used already")
-            return await self._issue(conn, authorization_code.grant_id, authorization_code.scopes)
+            if await store.spend_code(conn, authorization_code.code):
+                return await self._issue(conn, authorization_code.grant_id, authorization_code.scopes)
+        # Two exchanges of one code raced, and this one lost: as for a code presented again, end the grant.
+        # (Raised out here: the SDK's TokenError is frozen, and a context manager's exit cannot pass it on.)
+        async with self.shop.db.transaction() as conn:
+            await store.revoke_grant(conn, authorization_code.grant_id)
+        log.warning("an OAuth code was exchanged twice at once: grant %s revoked", authorization_code.grant_id)
+        raise TokenError("invalid_grant", "authorization code was used already")
 
     async def load_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: str

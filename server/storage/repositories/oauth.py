@@ -12,11 +12,9 @@ Codes and tokens hang off a grant; revoking the grant ends all of them at once.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from .rows import Connection, Row, fetch_one
 
@@ -115,30 +113,24 @@ class Grant:
         )
 
 
-# Clients
-
-
-async def save_client(conn: Connection, client_id: str, metadata: dict[str, Any]) -> None:
-    await conn.execute(
-        "INSERT INTO oauth_clients (client_id, metadata, created_at) VALUES (?, ?, ?)",
-        (client_id, json.dumps(metadata, sort_keys=True), now()),
-    )
-
-
-async def client_metadata(conn: Connection, client_id: str) -> dict[str, Any] | None:
-    row = await fetch_one(conn, "SELECT metadata FROM oauth_clients WHERE client_id = ?", (client_id,))
-    return None if row is None else dict(json.loads(row[0]))
-
-
 # Pending authorizations (between /authorize and the consent page's answer)
 
 
-async def add_pending(conn: Connection, request_id: str, client_id: str, params: str, expires_at: int) -> None:
+async def add_pending(
+    conn: Connection, request_id: str, client_id: str, params: str, expires_at: int, keep: int
+) -> None:
+    """Keep a new pending authorization, and only the newest `keep` of its client's (a flood of /authorize
+    makes the client's oldest requests expire early, and no one else's)."""
     await conn.execute("DELETE FROM oauth_pending WHERE expires_at < ?", (now(),))
     await conn.execute(
         "INSERT INTO oauth_pending (hash, client_id, params, expires_at) VALUES (?, ?, ?, ?)",
         (digest(request_id), client_id, params, expires_at),
     )
+    rows = await conn.execute_fetchall(
+        "SELECT hash FROM oauth_pending WHERE client_id = ? ORDER BY expires_at DESC", (client_id,)
+    )
+    for row in list(rows)[keep:]:
+        await conn.execute("DELETE FROM oauth_pending WHERE hash = ?", (row[0],))
 
 
 async def pending(conn: Connection, request_id: str) -> Row | None:
@@ -191,6 +183,14 @@ async def revoke_grant(conn: Connection, grant_id: str) -> bool:
     await conn.execute("DELETE FROM oauth_tokens WHERE grant_id = ?", (grant_id,))
     await conn.execute("UPDATE oauth_codes SET used_at = ? WHERE grant_id = ? AND used_at IS NULL", (now(), grant_id))
     return True
+
+
+async def revoke_grants_of(conn: Connection, operator: str) -> int:
+    """End every live grant `operator` gave (revoke_grant's way); how many there were."""
+    rows = await conn.execute_fetchall(
+        "SELECT id FROM oauth_grants WHERE operator = ? AND revoked_at IS NULL", (operator,)
+    )
+    return sum([await revoke_grant(conn, str(row[0])) for row in rows])
 
 
 async def add_code(
