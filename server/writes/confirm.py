@@ -34,7 +34,8 @@ from mcp.server.mcpserver import Context, Elicit, Resolve
 from pydantic import BaseModel, Field
 
 from ..domain.errors import MESSAGE_BUDGET, NEXT_STEP_BUDGET, InvalidArguments, PolicyRefusal, ShopError
-from ..storage.repositories.rows import Connection, fetch_one
+from ..storage.repositories import confirmations
+from ..storage.repositories.rows import Connection
 
 ConfirmMode = Literal["auto", "always", "off"]
 TOKEN_LIFETIME = 600  # seconds
@@ -173,23 +174,16 @@ class TokenSigner:
 
 async def signing_key(conn: Connection) -> bytes:
     """The database's own key for confirmation tokens (made once), so every replica checks them alike."""
-    row = await fetch_one(conn, "SELECT value FROM shop_secrets WHERE name = 'confirmation_key'")
-    if row is not None:
-        return bytes.fromhex(row[0])
-    key = secrets.token_bytes(32)
-    await conn.execute(
-        "INSERT INTO shop_secrets (name, value) VALUES ('confirmation_key', ?) ON CONFLICT DO NOTHING", (key.hex(),)
-    )
+    found = await confirmations.signing_key_hex(conn)
+    if found is not None:
+        return bytes.fromhex(found)
+    await confirmations.offer_signing_key(conn, secrets.token_bytes(32).hex())
     return await signing_key(conn)
 
 
 async def spend(conn: Connection, token: str, at: str) -> None:
     """Mark a confirmation token used, in the write's own transaction; a second use is refused."""
-    spent = await conn.execute_fetchall(
-        "INSERT INTO spent_confirmations (token_id, spent_at) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING token_id",
-        (fingerprint(token), at),
-    )
-    if not list(spent):
+    if not await confirmations.mark_spent(conn, fingerprint(token), at):
         raise PolicyRefusal(
             "This confirmation token was already used.",
             "Call the tool again without confirmation_token to get a new preview and token.",
