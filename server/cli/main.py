@@ -1,4 +1,4 @@
-"""The shopdesk command line: serve, init, import-tau2, export-tau2, backup, token, audit, version.
+"""The shopdesk command line: serve, init, import-tau2, export-tau2, backup, token, operator, audit, version.
 
 On stdio only MCP protocol goes to stdout; every log line goes to stderr. Every failure to
 start is one line on stderr and exit code 2.
