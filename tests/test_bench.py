@@ -68,7 +68,8 @@ def _bench_module(monkeypatch: pytest.MonkeyPatch) -> Any:
     spec = importlib.util.spec_from_file_location("mcp_bench", ROOT / "bench" / "mcp_bench.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "mcp_bench", module)  # its dataclasses look their module up there
+    monkeypatch.setitem(sys.modules, "mcp_bench", module)
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))  # its parts, bench/bench_*.py, import as when run as a script
     spec.loader.exec_module(module)
     return module
 
