@@ -16,6 +16,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from shop_support import connected, server_env
 
+from shopdesk.writes.plans import REPLAY_META
+
 # What a raw HTTP client sends to /mcp: the headers of every POST, and a first request that opens a session.
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 INITIALIZE = {
@@ -88,3 +90,12 @@ async def session(url: str, token: str) -> AsyncIterator[Client]:
     async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http:
         async with connected(streamable_http_client(url, http_client=http)) as client:
             yield client
+
+
+async def transfer_keyed(url: str, token: str, key: str) -> tuple[str, bool]:
+    """transfer_to_human_agents with an idempotency key: the ticket it made, and whether it was a replay."""
+    async with session(url, token) as client:
+        arguments = {"summary": "Wants a person.", "idempotency_key": key}
+        result = await client.call_tool("transfer_to_human_agents", arguments)
+    assert not result.is_error and result.structured_content is not None
+    return result.structured_content["ticket_id"], bool((result.meta or {}).get(REPLAY_META))

@@ -16,11 +16,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx2
 import pytest
 from http_support import Running, copy_shop, running, session
+from http_support import transfer_keyed as transfer
 from oauth_support import BOUND_CUSTOMER, CALLBACK, DESK_APP, OidcProvider, sign_in_and_consent
 from oauth_support import oidc_provider as oidc_provider  # the fixture
 from shop_support import call
-
-from shopdesk.writes.plans import REPLAY_META
 
 pytestmark = pytest.mark.slow  # oidc-provider (Node), shopdesk and Chromium processes
 
@@ -89,15 +88,6 @@ async def test_the_audit_names_the_person_and_the_client_that_wrote(
     with sqlite3.connect(tmp_path / "shop" / "shop.sqlite3") as db:
         subjects = [row[0] for row in db.execute("SELECT subject FROM audit_log WHERE action = 'create_ticket'")]
     assert subjects == ["alice via desk-app"]
-
-
-async def transfer(url: str, token: str, key: str) -> tuple[str, bool]:
-    """transfer_to_human_agents with an idempotency key: the ticket it made, and whether it was a replay."""
-    async with session(url, token) as client:
-        arguments = {"summary": "Wants a person.", "idempotency_key": key}
-        result = await client.call_tool("transfer_to_human_agents", arguments)
-    assert not result.is_error and result.structured_content is not None
-    return result.structured_content["ticket_id"], bool((result.meta or {}).get(REPLAY_META))
 
 
 async def test_a_refreshed_token_is_accepted_and_keeps_the_idempotency_keys(

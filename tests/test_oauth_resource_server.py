@@ -16,13 +16,13 @@ import httpx2
 import pytest
 from conftest import free_port
 from http_support import INITIALIZE, MCP_HEADERS, Running, copy_shop, env, running, session
+from http_support import transfer_keyed as transfer
 from oauth_support import AGENT, BOUND_AGENT, BOUND_CUSTOMER, OPAQUE_AGENT, SHOPDESK, OidcProvider, SigningKey
 from oauth_support import oidc_provider as oidc_provider  # the fixture
 from shop_support import call, refused
 
 from shopdesk.access.tokens import AuthFile
 from shopdesk.tools import TOOLS
-from shopdesk.writes.plans import REPLAY_META
 
 TOOL_SCOPES = {spec.name: spec.access.scope for spec in TOOLS}  # as each tool declares it
 
@@ -182,15 +182,6 @@ def test_a_bad_scope_map_stops_serve_with_one_line_before_any_database_is_made(t
     done = subprocess.run([*serve, "--db", str(db), *flags], env=env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
     assert "not 'Orders.Read=orders:everything'" in done.stderr and not db.exists()
-
-
-async def transfer(url: str, token: str, key: str) -> tuple[str, bool]:
-    """transfer_to_human_agents with an idempotency key: the ticket it made, and whether it was a replay."""
-    async with session(url, token) as client:
-        arguments = {"summary": "Wants a person.", "idempotency_key": key}
-        result = await client.call_tool("transfer_to_human_agents", arguments)
-    assert not result.is_error and result.structured_content is not None
-    return result.structured_content["ticket_id"], bool((result.meta or {}).get(REPLAY_META))
 
 
 async def test_a_new_token_of_the_same_client_replays_its_idempotency_keys(
